@@ -1,0 +1,288 @@
+/*
+ * customer_analytics_compute(organization_id, customer_ids DEFAULT NULL, as_of DEFAULT now())
+ *   -> SETOF customer_analytics
+ *
+ * THE definition of every metric of the contract (metrics.md section 3). It reads the source
+ * tables and returns one row per profile of the organization (or of the listed customers)
+ * exactly as a full refresh at as_of would store it. It writes nothing. Every refresh mode,
+ * the per-customer refresh and the verification suite go through it: no formula lives
+ * anywhere else. Two things it leaves to its callers:
+ *   - rfm_* columns are NULL: RFM scores are relative to the whole organization and are
+ *     derived from the stored table by zorina.refresh_rfm (so a one-customer refresh is cheap);
+ *   - created_at / updated_at are NULL: they are bookkeeping of the stored row.
+ *
+ * Time zones: `SET TimeZone = UTC` makes every zone-less source timestamp (Prisma stores some
+ * as `timestamp without time zone`) read as UTC through the explicit ::timestamptz casts, and
+ * keeps the result independent of the caller's session. Business time (the weekday) is the
+ * organization's zone, applied explicitly.
+ * Statuses are compared as text so enum-typed status columns work unchanged.
+ * force_custom_plan: the plan is made for the actual arguments (a whole organization scans,
+ * a few customers use the (organization_id, customer_id) indexes).
+ */
+CREATE OR REPLACE FUNCTION public.customer_analytics_compute(
+    organization_id uuid,
+    customer_ids text[] DEFAULT NULL,
+    as_of timestamptz DEFAULT now())
+RETURNS SETOF public.customer_analytics
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, public
+SET TimeZone = 'UTC'
+SET plan_cache_mode = force_custom_plan
+AS $function$
+#variable_conflict use_column
+DECLARE
+    v_org constant uuid := customer_analytics_compute.organization_id;
+    v_ids constant text[] := customer_analytics_compute.customer_ids;
+    v_as_of constant timestamptz := customer_analytics_compute.as_of;
+    v_org_profile record;
+BEGIN
+    SELECT * INTO v_org_profile FROM zorina.organization_profile(v_org);
+    IF NOT FOUND THEN
+        RETURN;  -- no such organization: no customers
+    END IF;
+
+    RETURN QUERY
+    WITH
+    profiles AS MATERIALIZED (
+        SELECT c.*
+          FROM public.square_existing_clients c
+         WHERE c.organization_id = v_org
+           AND (v_ids IS NULL OR c.square_customer_id = ANY (v_ids))
+    ),
+    -- every booking of a profiled customer, whatever its status; visits and upcoming flagged once
+    customer_bookings AS MATERIALIZED (
+        SELECT b.customer_id,
+               b.booking_id,
+               b.location_id,
+               b.technician_id,
+               b.service_variation_id,
+               b.start_at::timestamptz                          AS start_at,
+               b.status::text                                   AS status,
+               b.duration_minutes,
+               b.customer_note,
+               b.seller_note,
+               (b.status::text = 'ACCEPTED' AND b.start_at::timestamptz <= v_as_of)  AS is_visit,
+               (b.status::text IN ('ACCEPTED', 'PENDING') AND b.start_at::timestamptz > v_as_of) AS is_upcoming
+          FROM public.bookings b
+          JOIN profiles p ON p.square_customer_id = b.customer_id
+         WHERE b.organization_id = v_org
+    ),
+    booking_figures AS (
+        SELECT cb.customer_id,
+               min(cb.start_at) FILTER (WHERE cb.is_visit)                        AS first_booking_at,
+               max(cb.start_at) FILTER (WHERE cb.is_visit)                        AS last_booking_at,
+               min(cb.start_at) FILTER (WHERE cb.is_upcoming)                     AS next_booking_at,
+               (array_agg(cb.location_id ORDER BY cb.start_at, cb.booking_id COLLATE "C")
+                    FILTER (WHERE cb.is_visit))[1]                                AS first_visit_location_id,
+               (array_agg(cb.location_id ORDER BY cb.start_at DESC, cb.booking_id COLLATE "C")
+                    FILTER (WHERE cb.is_visit))[1]                                AS last_visit_location_id,
+               count(*) FILTER (WHERE cb.status IN ('PENDING', 'ACCEPTED', 'DECLINED',
+                   'CANCELLED_BY_CUSTOMER', 'CANCELLED_BY_SELLER', 'NO_SHOW'))     AS total_bookings,
+               count(*) FILTER (WHERE cb.is_visit)                                AS visits,
+               count(*) FILTER (WHERE cb.is_upcoming)                             AS upcoming_bookings,
+               count(*) FILTER (WHERE cb.status = 'CANCELLED_BY_CUSTOMER')        AS cancelled_by_customer,
+               count(*) FILTER (WHERE cb.status = 'CANCELLED_BY_SELLER')          AS cancelled_by_seller,
+               count(*) FILTER (WHERE cb.status = 'NO_SHOW')                      AS no_shows,
+               count(*) FILTER (WHERE cb.status = 'DECLINED')                     AS declined,
+               count(*) FILTER (WHERE cb.is_visit AND cb.start_at > v_as_of - interval '30 days')  AS visits_last_30d,
+               count(*) FILTER (WHERE cb.is_visit AND cb.start_at > v_as_of - interval '90 days')  AS visits_last_90d,
+               count(*) FILTER (WHERE cb.is_visit AND cb.start_at > v_as_of - interval '365 days') AS visits_last_365d,
+               coalesce(sum(coalesce(cb.duration_minutes, 0)) FILTER (WHERE cb.is_visit), 0)      AS booked_minutes,
+               count(DISTINCT cb.location_id) FILTER (WHERE cb.is_visit)          AS distinct_locations,
+               count(DISTINCT cb.technician_id) FILTER (WHERE cb.is_visit)        AS distinct_technicians,
+               count(DISTINCT cb.service_variation_id) FILTER (WHERE cb.is_visit) AS distinct_services
+          FROM customer_bookings cb
+         GROUP BY cb.customer_id
+    ),
+    -- "preferred X" = the mode over visits: most visits, then the most recent visit, then the
+    -- smallest value. One definition for all four dimensions: values compared as text in "C"
+    -- order, which for uuids (fixed-width lowercase hex) is their byte order, for weekdays 1..7
+    -- their numeric order.
+    visit_dimension_counts AS (
+        SELECT cb.customer_id, d.dimension, d.value,
+               count(*) AS visits, max(cb.start_at) AS latest_visit_at
+          FROM customer_bookings cb
+         CROSS JOIN LATERAL (VALUES
+                ('location',   cb.location_id::text),
+                ('technician', cb.technician_id::text),
+                ('service',    cb.service_variation_id::text),
+                ('weekday',    extract(isodow FROM cb.start_at AT TIME ZONE v_org_profile.time_zone)::text)
+               ) AS d(dimension, value)
+         WHERE cb.is_visit AND d.value IS NOT NULL
+         GROUP BY cb.customer_id, d.dimension, d.value
+    ),
+    preferred_values AS (
+        SELECT DISTINCT ON (customer_id, dimension) customer_id, dimension, value
+          FROM visit_dimension_counts
+         ORDER BY customer_id, dimension, visits DESC, latest_visit_at DESC, value COLLATE "C"
+    ),
+    preferences AS (
+        SELECT customer_id,
+               max(value) FILTER (WHERE dimension = 'location')::uuid     AS preferred_location_id,
+               max(value) FILTER (WHERE dimension = 'technician')::uuid   AS preferred_technician_id,
+               max(value) FILTER (WHERE dimension = 'service')::uuid      AS preferred_service_variation_id,
+               max(value) FILTER (WHERE dimension = 'weekday')::smallint  AS preferred_weekday
+          FROM preferred_values
+         GROUP BY customer_id
+    ),
+    -- notes of any booking (known status or not), newest first, customer's before seller's
+    note_items AS (
+        SELECT cb.customer_id, cb.start_at, cb.booking_id, n.source_rank,
+               jsonb_build_object('booking_id', cb.booking_id, 'start_at', cb.start_at,
+                                  'source', n.source, 'note', n.note) AS item
+          FROM customer_bookings cb
+         CROSS JOIN LATERAL (VALUES (1, 'customer', cb.customer_note),
+                                    (2, 'seller',   cb.seller_note)) AS n(source_rank, source, note)
+         WHERE btrim(n.note) <> ''
+    ),
+    notes AS (
+        SELECT customer_id,
+               jsonb_agg(item ORDER BY start_at DESC, booking_id COLLATE "C", source_rank) AS booking_notes
+          FROM note_items
+         GROUP BY customer_id
+    ),
+    -- completed payments, whatever their created_at; "revenue" is always total minus tip
+    completed_payments AS (
+        SELECT pay.customer_id,
+               pay.created_at::timestamptz                                   AS created_at,
+               pay.total_money_amount::bigint                                AS gross_cents,
+               coalesce(pay.tip_money_amount, 0)::bigint                     AS tip_cents,
+               pay.total_money_amount::bigint - coalesce(pay.tip_money_amount, 0) AS revenue_cents
+          FROM public.payments pay
+          JOIN profiles p ON p.square_customer_id = pay.customer_id
+         WHERE pay.organization_id = v_org
+           AND pay.status::text = 'COMPLETED'
+    ),
+    payment_figures AS (
+        SELECT customer_id,
+               count(*)            AS total_payments,
+               sum(gross_cents)    AS gross_revenue_cents,
+               sum(tip_cents)      AS total_tips_cents,
+               sum(revenue_cents)  AS total_revenue_cents,
+               max(revenue_cents)  AS max_ticket_cents,
+               min(created_at)     AS first_payment_at,
+               max(created_at)     AS last_payment_at,
+               coalesce(sum(revenue_cents) FILTER (WHERE created_at > v_as_of - interval '30 days'
+                                                     AND created_at <= v_as_of), 0)  AS revenue_last_30d_cents,
+               coalesce(sum(revenue_cents) FILTER (WHERE created_at > v_as_of - interval '90 days'
+                                                     AND created_at <= v_as_of), 0)  AS revenue_last_90d_cents,
+               coalesce(sum(revenue_cents) FILTER (WHERE created_at > v_as_of - interval '365 days'
+                                                     AND created_at <= v_as_of), 0)  AS revenue_last_365d_cents
+          FROM completed_payments
+         GROUP BY customer_id
+    ),
+    -- who referred whom: the organization's codes, trimmed and lower-cased, each owned by the
+    -- smallest customer id that carries it as personal_code or referral_code
+    referral_codes AS (
+        SELECT lower(btrim(code.value)) AS code,
+               min(c.square_customer_id COLLATE "C") AS owner_customer_id
+          FROM public.square_existing_clients c
+         CROSS JOIN LATERAL (VALUES (c.personal_code), (c.referral_code)) AS code(value)
+         WHERE c.organization_id = v_org
+           AND btrim(code.value) <> ''
+           AND lower(btrim(code.value)) IN (SELECT lower(nullif(btrim(p.used_referral_code), ''))
+                                              FROM profiles p)
+         GROUP BY 1
+    ),
+    reward_figures AS (
+        SELECT r.referrer_customer_id AS customer_id,
+               count(DISTINCT r.referred_customer_id) AS total_referrals,
+               sum(r.reward_amount_cents)             AS total_rewards_cents
+          FROM public.referral_rewards r
+          JOIN profiles p ON p.square_customer_id = r.referrer_customer_id
+         WHERE r.organization_id = v_org
+           AND r.status::text = 'PAID'
+         GROUP BY r.referrer_customer_id
+    )
+    SELECT
+        p.organization_id,
+        p.square_customer_id,
+        -- profile
+        p.given_name,
+        p.family_name,
+        p.email_address,
+        p.phone_number,
+        p.created_at::timestamptz,
+        p.creation_source,
+        p.acquisition_source,
+        -- bookings
+        bf.first_booking_at,
+        bf.last_booking_at,
+        bf.next_booking_at,
+        bf.first_visit_location_id,
+        bf.last_visit_location_id,
+        coalesce(bf.total_bookings, 0)::integer,
+        coalesce(bf.visits, 0)::integer,
+        coalesce(bf.upcoming_bookings, 0)::integer,
+        coalesce(bf.cancelled_by_customer, 0)::integer,
+        coalesce(bf.cancelled_by_seller, 0)::integer,
+        coalesce(bf.no_shows, 0)::integer,
+        coalesce(bf.declined, 0)::integer,
+        round(bf.no_shows::numeric / nullif(bf.visits + bf.no_shows, 0), 4)::numeric(5,4),
+        round(bf.cancelled_by_customer::numeric / nullif(bf.total_bookings, 0), 4)::numeric(5,4),
+        coalesce(bf.visits_last_30d, 0)::integer,
+        coalesce(bf.visits_last_90d, 0)::integer,
+        coalesce(bf.visits_last_365d, 0)::integer,
+        coalesce(bf.booked_minutes, 0)::bigint,
+        visit_rhythm.avg_days_between_visits,
+        zorina.days_between(bf.last_booking_at, v_as_of),
+        zorina.days_between(bf.first_booking_at, v_as_of),
+        bf.last_booking_at + visit_rhythm.avg_days_between_visits::float8 * interval '1 day',
+        coalesce(zorina.days_between(bf.last_booking_at, v_as_of) > 1.5 * visit_rhythm.avg_days_between_visits, false),
+        coalesce(bf.distinct_locations, 0)::integer,
+        coalesce(bf.distinct_technicians, 0)::integer,
+        coalesce(bf.distinct_services, 0)::integer,
+        pref.preferred_location_id,
+        pref.preferred_technician_id,
+        pref.preferred_service_variation_id,
+        pref.preferred_weekday,
+        coalesce(n.booking_notes, '[]'::jsonb),
+        -- payments
+        coalesce(pf.total_payments, 0)::integer,
+        coalesce(pf.gross_revenue_cents, 0)::bigint,
+        coalesce(pf.total_tips_cents, 0)::bigint,
+        coalesce(pf.total_revenue_cents, 0)::bigint,
+        coalesce(round(pf.total_revenue_cents::numeric / nullif(pf.total_payments, 0)), 0)::bigint,
+        coalesce(pf.max_ticket_cents, 0)::bigint,
+        pf.first_payment_at,
+        pf.last_payment_at,
+        coalesce(pf.revenue_last_30d_cents, 0)::bigint,
+        coalesce(pf.revenue_last_90d_cents, 0)::bigint,
+        coalesce(pf.revenue_last_365d_cents, 0)::bigint,
+        -- referrals
+        coalesce(p.activated_as_referrer, false),
+        rp.activated_at::timestamptz,
+        p.personal_code,
+        referral.source,
+        CASE WHEN rc.owner_customer_id <> p.square_customer_id THEN rc.owner_customer_id::text END,
+        coalesce(rf.total_referrals, 0)::integer,
+        coalesce(rf.total_rewards_cents, 0)::bigint,
+        -- segments (RFM is organization-relative: zorina.refresh_rfm fills it)
+        zorina.customer_segment(bf.first_booking_at, bf.last_booking_at, v_as_of,
+                                v_org_profile.new_days, v_org_profile.active_days, v_org_profile.at_risk_days),
+        NULL::smallint,
+        NULL::smallint,
+        NULL::smallint,
+        NULL::text,
+        -- bookkeeping belongs to the stored row
+        NULL::timestamptz,
+        NULL::timestamptz
+      FROM profiles p
+      LEFT JOIN booking_figures bf ON bf.customer_id = p.square_customer_id
+      LEFT JOIN preferences pref   ON pref.customer_id = p.square_customer_id
+      LEFT JOIN notes n            ON n.customer_id = p.square_customer_id
+      LEFT JOIN payment_figures pf ON pf.customer_id = p.square_customer_id
+      LEFT JOIN reward_figures rf  ON rf.customer_id = p.square_customer_id
+      LEFT JOIN public.referral_profiles rp
+             ON rp.organization_id = p.organization_id AND rp.square_customer_id = p.square_customer_id
+     CROSS JOIN LATERAL (
+            SELECT round(zorina.days_between(bf.first_booking_at, bf.last_booking_at)::numeric
+                         / nullif(bf.visits - 1, 0), 1)::numeric(10,1) AS avg_days_between_visits
+           ) AS visit_rhythm
+     CROSS JOIN LATERAL (SELECT nullif(btrim(p.used_referral_code), '') AS source) AS referral
+      LEFT JOIN referral_codes rc ON rc.code = lower(referral.source);
+END
+$function$;
+
+COMMENT ON FUNCTION public.customer_analytics_compute(uuid, text[], timestamptz) IS
+    'Computes customer_analytics rows (RFM and bookkeeping left NULL) for an organization or some of its customers at as_of; writes nothing. The single definition of every metric.';
