@@ -61,12 +61,20 @@ def _installed_hashes(conn) -> dict[tuple[str, str], str]:
 
 
 def install_source_schema(conn, dry_run: bool) -> StepReport:
-    report = StepReport("source schema")
+    """The reference source schema files are re-runnable; report them changed only when a
+    contract table or the demo generator is missing."""
+    report = StepReport("source schema", note="reference source tables and demo generator (demo/tests only)")
+    names = [f"public.{table}" for table in contract.SOURCE_COLUMNS]
+    missing = conn.execute(
+        "SELECT count(*) FILTER (WHERE to_regclass(name) IS NULL) + (to_regproc('public.zorina_seed_demo') IS NULL)::int"
+        " FROM unnest(%s::text[]) AS name", [names]).fetchone()[0]
     for file in sqlfiles.files("source"):
-        report.changed.append(file.name)
+        if missing:
+            report.changed.append(file.name)
+        else:
+            report.unchanged += 1
         if not dry_run:
             conn.execute(file.text)
-    report.note = "reference source tables (demo/tests), created where missing"
     return report
 
 
@@ -118,7 +126,7 @@ def install_objects(conn, dry_run: bool) -> list[StepReport]:
 
 
 def apply(dsn: str, *, with_source_schema: bool = False, dry_run: bool = False,
-          progress: Progress = lambda message: None) -> ApplyReport:
+          schedule_jobs: bool = True, progress: Progress = lambda message: None) -> ApplyReport:
     report = ApplyReport(dry_run=dry_run)
     with connect(dsn, autocommit=True) as lock_conn:
         lock_conn.execute("SET lock_timeout = '10min'")
@@ -144,8 +152,11 @@ def apply(dsn: str, *, with_source_schema: bool = False, dry_run: bool = False,
                 if dry_run:
                     conn.rollback()
             # 5: pg_cron
-            progress("scheduling pg_cron jobs")
-            report.steps.append(schedule.ensure_jobs(dsn, dry_run=dry_run))
+            if schedule_jobs:
+                progress("scheduling pg_cron jobs")
+                report.steps.append(schedule.ensure_jobs(dsn, dry_run=dry_run))
+            else:
+                report.steps.append(StepReport("pg_cron", note="skipped (--no-schedule)"))
         finally:
             lock_conn.execute("SELECT pg_advisory_unlock(%s)", [APPLY_LOCK_KEY])
     return report

@@ -130,14 +130,15 @@ def main(ctx, debug):
 @click.option("--with-source-schema", is_flag=True,
               help="Also create the reference source tables (demo, tests; never production).")
 @click.option("--dry-run", is_flag=True, help="List what would change; change nothing.")
+@click.option("--no-schedule", is_flag=True, help="Do not create pg_cron jobs.")
 @json_option
 @database_errors
-def apply(dsn, with_source_schema, dry_run, as_json):
+def apply(dsn, with_source_schema, dry_run, no_schedule, as_json):
     """Check the source contract, run migrations, install functions and views, schedule jobs."""
     dsn = resolve_dsn(dsn)
     try:
         report = apply_mod.apply(dsn, with_source_schema=with_source_schema, dry_run=dry_run,
-                                 progress=progress)
+                                 schedule_jobs=not no_schedule, progress=progress)
     except apply_mod.ContractError as exc:
         if as_json:
             emit_json({"ok": False, "error": "source contract not met", "missing": exc.missing})

@@ -1,1 +1,159 @@
-"""Commands that run the engine: refresh, seed, demo summary."""
+"""Commands that run the engine: refresh, seed, summary, demo."""
+
+from __future__ import annotations
+
+import click
+
+from .cli import Failure, Spinner, database_errors, dsn_option, emit_json, json_option, main, progress
+from .connection import connect, resolve_dsn
+
+REFRESH_MODES = ("full", "org", "recent", "incremental")
+
+
+@main.command()
+@dsn_option
+@click.option("--mode", default="full", show_default=True,
+              help=f"Refresh mode: {', '.join(REFRESH_MODES)}.")
+@click.option("--org", "organization_id", default=None, help="Organization id (required for --mode org).")
+@click.option("--as-of", "as_of", default=None,
+              help="Instant to compute for (timestamptz literal, e.g. '2026-06-15 12:00+00'); default now().")
+@json_option
+@database_errors
+def refresh(dsn, mode, organization_id, as_of, as_json):
+    """Run refresh_customer_analytics(mode, organization_id, as_of) and print its result row."""
+    # The function validates everything (mode, organization, as_of) and names the valid values;
+    # the CLI only passes the arguments through.
+    dsn = resolve_dsn(dsn)
+    with connect(dsn, autocommit=True) as conn:
+        with Spinner(f"refreshing customer_analytics (mode {mode})"):
+            cur = conn.execute(
+                "SELECT * FROM refresh_customer_analytics(%s, organization_id => %s::uuid,"
+                " as_of => coalesce(%s::timestamptz, now()))",
+                [mode, organization_id, as_of])
+            row = dict(zip([col.name for col in cur.description], cur.fetchone()))
+    if as_json:
+        emit_json(row)
+        return
+    if row["skipped"]:
+        click.echo("skipped: another refresh of this scope is running")
+        return
+    click.echo(f"mode={row['mode']} organization={row['organization_id'] or 'all'} as_of={row['as_of']}")
+    click.echo(f"customers recomputed {row['customers_recomputed']}, inserted {row['rows_inserted']}, "
+               f"updated {row['rows_updated']}, deleted {row['rows_deleted']} in {row['duration_ms']} ms")
+
+
+@main.command()
+@dsn_option
+@click.option("--orgs", default=3, show_default=True, type=click.IntRange(min=1))
+@click.option("--customers", default=3000, show_default=True, type=click.IntRange(min=0),
+              help="Customers in total, split evenly over the organizations.")
+@click.option("--years", default=3, show_default=True, type=click.IntRange(min=1))
+@click.option("--seed", default=42, show_default=True, type=int)
+@json_option
+@database_errors
+def seed(dsn, orgs, customers, years, seed, as_json):
+    """Fill the reference source tables with synthetic salon data (needs apply --with-source-schema)."""
+    dsn = resolve_dsn(dsn)
+    with connect(dsn, autocommit=True) as conn:
+        if conn.execute("SELECT to_regproc('public.zorina_seed_demo')").fetchone()[0] is None:
+            raise Failure("the demo generator is not installed; run `zorina-db apply --with-source-schema` first")
+        with Spinner(f"seeding {customers} customers in {orgs} organizations over {years} years"):
+            summary = conn.execute("SELECT zorina_seed_demo(%s, %s, %s, %s)",
+                                   [orgs, customers, years, seed]).fetchone()[0]
+        conn.execute("ANALYZE")
+    if as_json:
+        emit_json({"seeded": summary})
+    else:
+        click.echo(f"seeded: {summary}")
+
+
+SUMMARY_QUERIES = {
+    "segments": """
+        SELECT o.name AS organization, ca.customer_segment AS segment, count(*) AS customers
+          FROM customer_analytics ca JOIN organizations o ON o.id = ca.organization_id
+         GROUP BY 1, 2 ORDER BY 1, 2""",
+    "new_last_30_days": """
+        SELECT o.name AS organization, l.name AS location, count(ca.*) AS new_customers
+          FROM locations l
+          JOIN organizations o ON o.id = l.organization_id
+          LEFT JOIN zorina.refresh_state rs ON rs.organization_id = l.organization_id
+          LEFT JOIN customer_analytics ca
+                 ON ca.organization_id = l.organization_id
+                AND ca.first_visit_location_id = l.id
+                AND ca.first_booking_at > rs.as_of - interval '30 days'
+         GROUP BY 1, 2 ORDER BY 1, 2""",
+    "top_customers": """
+        SELECT o.name AS organization, ca.square_customer_id AS customer,
+               concat_ws(' ', ca.given_name, ca.family_name) AS name,
+               ca.total_revenue_cents AS revenue_cents, ca.total_accepted_bookings AS visits,
+               ca.customer_segment AS segment
+          FROM customer_analytics ca JOIN organizations o ON o.id = ca.organization_id
+         ORDER BY ca.total_revenue_cents DESC, ca.square_customer_id COLLATE "C" LIMIT 5""",
+    "last_refresh": """
+        SELECT payload->>'mode' AS mode, status::text AS status,
+               (payload->>'duration_ms')::bigint AS duration_ms,
+               (payload->>'customers_recomputed')::bigint AS customers, created_at
+          FROM application_logs WHERE log_type = 'customer_analytics_refresh'
+         ORDER BY created_at DESC LIMIT 1""",
+}
+
+
+def _rows(conn, query):
+    cur = conn.execute(query)
+    names = [col.name for col in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def _table(rows) -> str:
+    if not rows:
+        return "  (none)"
+    names = list(rows[0])
+    cells = [[("" if row[n] is None else str(row[n])) for n in names] for row in rows]
+    widths = [max(len(n), *(len(c[i]) for c in cells)) for i, n in enumerate(names)]
+    lines = ["  " + "  ".join(n.ljust(w) for n, w in zip(names, widths))]
+    lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(cell, widths)) for cell in cells]
+    return "\n".join(lines)
+
+
+@main.command()
+@dsn_option
+@json_option
+@database_errors
+def summary(dsn, as_json):
+    """Print a KPI summary of customer_analytics: segments, new customers, top customers, last refresh."""
+    dsn = resolve_dsn(dsn)
+    with connect(dsn, autocommit=True) as conn:
+        report = {name: _rows(conn, query) for name, query in SUMMARY_QUERIES.items()}
+    if as_json:
+        emit_json(report)
+        return
+    titles = {"segments": "Customers per segment",
+              "new_last_30_days": "New customers in the last 30 days per location (first visit there)",
+              "top_customers": "Top 5 customers by revenue",
+              "last_refresh": "Last refresh"}
+    for name, rows in report.items():
+        click.echo(f"\n{titles[name]}\n{_table(rows)}")
+
+
+@main.command()
+@click.option("--customers", default=3000, show_default=True, type=click.IntRange(min=0))
+@click.option("--orgs", default=3, show_default=True, type=click.IntRange(min=1))
+@click.pass_context
+def demo(ctx, customers, orgs):
+    """The main job end to end on a fresh embedded database: source schema, demo data, apply, refresh, summary."""
+    from .embedded import EmbeddedCluster
+
+    cluster = EmbeddedCluster()
+    cluster.start()
+    with connect(cluster.dsn("postgres"), autocommit=True) as conn:
+        progress("recreating database zorina_demo on the embedded cluster")
+        conn.execute("DROP DATABASE IF EXISTS zorina_demo WITH (FORCE)")
+        conn.execute("CREATE DATABASE zorina_demo")
+    dsn = cluster.dsn("zorina_demo")
+    click.echo(f"== demo database: {dsn}")
+    ctx.invoke(main.commands["apply"], dsn=dsn, with_source_schema=True, dry_run=False,
+               no_schedule=False, as_json=False)
+    ctx.invoke(seed, dsn=dsn, orgs=orgs, customers=customers, years=3, seed=42, as_json=False)
+    ctx.invoke(refresh, dsn=dsn, mode="full", organization_id=None, as_of=None, as_json=False)
+    ctx.invoke(summary, dsn=dsn, as_json=False)
+    click.echo(f"\nexplore it: psql '{dsn}'")

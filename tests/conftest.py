@@ -1,0 +1,143 @@
+"""Test harness: one real PostgreSQL 15 + pg_cron server per run, a template database, clones.
+
+The server is the project's own embedded cluster (deployer.embedded), started in a temporary
+folder with pg_cron preloaded (`cron.database_name = zorina_cron`). The pack is applied once
+into `zorina_template` (with the reference source schema, without jobs); each test gets its own
+`CREATE DATABASE ... TEMPLATE zorina_template` clone, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+from deployer import apply as apply_mod
+from deployer.embedded import EmbeddedCluster
+
+CRON_DATABASE = "zorina_cron"
+TEMPLATE = "zorina_template"
+FAST_SETTINGS = {  # a throwaway test server: durability buys nothing here
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+}
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    home = Path(tempfile.mkdtemp(prefix="zorina-test-", dir=os.environ.get("ZORINA_TEST_TMP", "/tmp")))
+    os.chmod(home, 0o755)
+    cluster = EmbeddedCluster(home / "cluster", dbname=CRON_DATABASE, extra_settings=FAST_SETTINGS)
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def admin(cluster) -> psycopg.Connection:
+    return psycopg.connect(cluster.dsn("postgres"), autocommit=True)
+
+
+def create_database(cluster, name: str, template: str | None = None) -> str:
+    with admin(cluster) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    return cluster.dsn(name)
+
+
+def drop_database(cluster, name: str) -> None:
+    with admin(cluster) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def template_dsn(cluster):
+    dsn = create_database(cluster, TEMPLATE)
+    apply_mod.apply(dsn, with_source_schema=True, schedule_jobs=False)
+    return dsn
+
+
+@pytest.fixture
+def new_database(cluster):
+    """Factory: an empty database (template=True: a clone of the applied template)."""
+    created = []
+
+    def make(template: bool = False, name: str | None = None) -> str:
+        name = name or f"test_{os.getpid()}_{next(_counter)}"
+        created.append(name)
+        return create_database(cluster, name, TEMPLATE if template else None)
+
+    yield make
+    for name in created:
+        drop_database(cluster, name)
+
+
+@pytest.fixture
+def dsn(template_dsn, new_database):
+    """A fresh clone of the applied template: source schema + the pack, no data."""
+    return new_database(template=True)
+
+
+@pytest.fixture
+def conn(dsn):
+    with psycopg.connect(dsn, autocommit=True, row_factory=dict_row) as connection:
+        # a session zone far from UTC: no result may depend on it
+        connection.execute("SET TimeZone = 'Pacific/Auckland'")
+        yield connection
+
+
+# -- loading source rows --------------------------------------------------------------------
+
+TABLE_ORDER = ("organizations", "locations", "square_existing_clients", "bookings", "payments",
+               "referral_profiles", "referral_rewards")
+ZONELESS_COLUMNS = {("payments", "created_at"), ("payments", "updated_at")}
+
+
+def _db_value(table, column, value):
+    if (table, column) in ZONELESS_COLUMNS and value is not None and value.tzinfo is not None:
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+    if isinstance(value, dict):
+        return psycopg.types.json.Jsonb(value)
+    return value
+
+
+def load(conn, data: dict) -> None:
+    """Insert rows given as {table: [row dicts]} with COPY (tables in foreign-key order)."""
+    with conn.cursor() as cur:
+        for table in TABLE_ORDER:
+            rows = data.get(table) or []
+            if not rows:
+                continue
+            columns = list(rows[0])
+            with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([_db_value(table, c, row.get(c)) for c in columns])
+
+
+def refresh(conn, mode="full", organization_id=None, as_of=None) -> dict:
+    return conn.execute(
+        "SELECT * FROM refresh_customer_analytics(%s, organization_id => %s, as_of => coalesce(%s, now()))",
+        [mode, organization_id, as_of]).fetchone()
+
+
+def table_rows(conn, organization_id=None) -> dict:
+    """customer_analytics as {(organization_id, square_customer_id): row without bookkeeping}."""
+    rows = conn.execute(
+        "SELECT * FROM customer_analytics WHERE %s::uuid IS NULL OR organization_id = %s",
+        [organization_id, organization_id]).fetchall()
+    # in UTC: PEP 495 makes a datetime in a repeated (DST) hour unequal to every other zone's
+    return {(r["organization_id"], r["square_customer_id"]):
+            {k: (v.astimezone(timezone.utc) if isinstance(v, datetime) else v)
+             for k, v in r.items() if k not in ("created_at", "updated_at")} for r in rows}
