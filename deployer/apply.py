@@ -86,8 +86,22 @@ def check_contract(conn) -> StepReport:
     return StepReport("source contract", unchanged=count, note=f"{count} columns present")
 
 
+def _applied_migration_ids(dsn: str) -> set[str] | None:
+    """What yoyo recorded, read without yoyo (which creates its tables on first contact)."""
+    with connect(dsn, autocommit=True) as conn:
+        if conn.execute("SELECT to_regclass('_yoyo_migration')").fetchone()[0] is None:
+            return set()
+        return {row[0] for row in conn.execute("SELECT migration_id FROM _yoyo_migration")}
+
+
 def run_migrations(dsn: str, dry_run: bool) -> StepReport:
     report = StepReport("migrations")
+    if dry_run:
+        applied = _applied_migration_ids(dsn)
+        migrations = read_migrations(str(sqlfiles.migrations_dir()))
+        report.changed = [m.id for m in migrations if m.id not in applied]
+        report.unchanged = len(migrations) - len(report.changed)
+        return report
     backend = get_backend(yoyo_uri(dsn))
     try:
         migrations = read_migrations(str(sqlfiles.migrations_dir()))
@@ -95,7 +109,7 @@ def run_migrations(dsn: str, dry_run: bool) -> StepReport:
             pending = backend.to_apply(migrations)
             report.changed = [m.id for m in pending]
             report.unchanged = len(migrations) - len(pending)
-            if pending and not dry_run:
+            if pending:
                 backend.apply_migrations(pending)
     finally:
         backend.connection.close()

@@ -70,11 +70,13 @@ def template_dsn(cluster):
 
 
 @pytest.fixture
-def new_database(cluster):
+def new_database(cluster, request):
     """Factory: an empty database (template=True: a clone of the applied template)."""
     created = []
 
     def make(template: bool = False, name: str | None = None) -> str:
+        if template:
+            request.getfixturevalue("template_dsn")
         name = name or f"test_{os.getpid()}_{next(_counter)}"
         created.append(name)
         return create_database(cluster, name, TEMPLATE if template else None)

@@ -1,0 +1,116 @@
+"""`zorina-db apply` / `rollback` against real databases (issue: foundation)."""
+
+import json
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+
+from deployer import apply as apply_mod
+from deployer.cli import main
+
+
+def run_cli(*args):
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result
+
+
+def schema_fingerprint(dsn) -> list:
+    """Every relation, column and function of the database: what 'changes nothing' compares."""
+    with psycopg.connect(dsn) as conn:
+        return conn.execute("""
+            SELECT 'column', table_schema || '.' || table_name || '.' || column_name
+              FROM information_schema.columns WHERE table_schema NOT IN ('pg_catalog', 'information_schema')
+            UNION ALL
+            SELECT 'function', p.oid::regprocedure::text FROM pg_proc p
+              JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+            UNION ALL
+            SELECT 'extension', extname FROM pg_extension
+            ORDER BY 1, 2""").fetchall()
+
+
+def test_apply_on_empty_database_installs_everything(new_database):
+    dsn = new_database()
+    result = run_cli("apply", "--dsn", dsn, "--with-source-schema", "--no-schedule", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    steps = {s["step"]: s for s in report["steps"]}
+    assert report["changed"] is True
+    assert steps["migrations"]["changed"] == ["0001-customer-analytics"]
+    assert "refresh_customer_analytics" in steps["functions"]["changed"]
+    assert "customer_analytics_compute" in steps["functions"]["changed"]
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT to_regclass('public.customer_analytics')").fetchone()[0] is not None
+        assert conn.execute("SELECT to_regprocedure('refresh_customer_analytics(text,uuid,timestamptz)')"
+                            ).fetchone()[0] is not None
+
+
+def test_apply_twice_is_a_no_op(new_database):
+    dsn = new_database()
+    assert run_cli("apply", "--dsn", dsn, "--with-source-schema", "--no-schedule").exit_code == 0
+    before = schema_fingerprint(dsn)
+    second = run_cli("apply", "--dsn", dsn, "--with-source-schema", "--no-schedule", "--json")
+    assert second.exit_code == 0
+    report = json.loads(second.stdout)
+    assert report["changed"] is False
+    assert all(not step["changed"] for step in report["steps"])
+    assert schema_fingerprint(dsn) == before
+    human = run_cli("apply", "--dsn", dsn, "--no-schedule")
+    assert "nothing to do" in human.stdout
+
+
+def test_dry_run_lists_changes_and_changes_nothing(new_database):
+    dsn = new_database()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute((apply_mod.sqlfiles.files("source")[0]).text)
+    before = schema_fingerprint(dsn)
+    result = run_cli("apply", "--dsn", dsn, "--dry-run", "--no-schedule", "--json")
+    assert result.exit_code == 0, result.output
+    steps = {s["step"]: s for s in json.loads(result.stdout)["steps"]}
+    assert steps["migrations"]["changed"] == ["0001-customer-analytics"]
+    assert steps["functions"]["changed"]
+    assert schema_fingerprint(dsn) == before
+
+
+def test_missing_source_column_fails_with_the_list_and_changes_nothing(new_database):
+    dsn = new_database()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute((apply_mod.sqlfiles.files("source")[0]).text)
+        conn.execute("ALTER TABLE bookings DROP COLUMN seller_note")
+        conn.execute("ALTER TABLE payments DROP COLUMN tip_money_amount")
+        conn.execute("DROP TABLE referral_rewards")
+    before = schema_fingerprint(dsn)
+    result = run_cli("apply", "--dsn", dsn, "--no-schedule")
+    assert result.exit_code == 3
+    assert "Traceback" not in result.output
+    for missing in ("bookings.seller_note", "payments.tip_money_amount", "referral_rewards.id",
+                    "referral_rewards.status"):
+        assert missing in result.output
+    assert schema_fingerprint(dsn) == before  # no migration table, no function, nothing
+
+
+def test_rollback_undoes_the_last_migration_and_apply_restores_it(new_database):
+    dsn = new_database()
+    assert run_cli("apply", "--dsn", dsn, "--with-source-schema", "--no-schedule").exit_code == 0
+    refused = CliRunner().invoke(main, ["rollback", "--dsn", dsn], input="")
+    assert refused.exit_code != 0
+    result = run_cli("rollback", "--dsn", dsn, "--yes")
+    assert result.exit_code == 0, result.output
+    assert "0001-customer-analytics" in result.stdout
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT to_regclass('public.customer_analytics')").fetchone()[0] is None
+        assert conn.execute("SELECT to_regprocedure('refresh_customer_analytics(text,uuid,timestamptz)')"
+                            ).fetchone()[0] is None
+        assert conn.execute("SELECT to_regclass('public.bookings')").fetchone()[0] is not None  # not ours
+    again = run_cli("apply", "--dsn", dsn, "--no-schedule", "--json")
+    assert json.loads(again.stdout)["changed"] is True
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT to_regprocedure('refresh_customer_analytics(text,uuid,timestamptz)')"
+                            ).fetchone()[0] is not None
+
+
+def test_bad_dsn_is_one_line_error(tmp_path):
+    result = run_cli("apply", "--dsn", "postgresql://nobody@127.0.0.1:1/nothing")
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+    assert result.output.strip().startswith("Error:")
