@@ -143,3 +143,7 @@ def table_rows(conn, organization_id=None) -> dict:
     return {(r["organization_id"], r["square_customer_id"]):
             {k: (v.astimezone(timezone.utc) if isinstance(v, datetime) else v)
              for k, v in r.items() if k not in ("created_at", "updated_at")} for r in rows}
+
+
+def customer_row(conn, organization_id, customer_id) -> dict | None:
+    return table_rows(conn, organization_id).get((organization_id, customer_id))

@@ -1,0 +1,77 @@
+"""Segments and RFM (contract section 3, Segments)."""
+
+from datetime import timedelta
+
+import pytest
+
+from builder import SourceData, ts
+from conftest import customer_row, load, refresh, table_rows
+
+AS_OF = ts("2026-06-15 12:00+00")
+
+
+def test_segment_thresholds_default_and_overridden(conn):
+    d = SourceData()
+    default = d.org(); loc = d.location(default)
+    custom = d.org(segment_new_days=10, segment_active_days="20", segment_at_risk_days=40)
+    cloc = d.location(custom)
+    cases = {  # customer: (first visit days ago, last visit days ago) -> default segment, custom segment
+        "N": ((29, 1), "NEW", "ACTIVE"),
+        "A": ((100, 44), "ACTIVE", "LOST"),
+        "R": ((100, 89), "AT_RISK", "LOST"),
+        "L": ((200, 90), "LOST", "LOST"),
+        "C": ((15, 15), "NEW", "ACTIVE"),
+        "K": ((30, 30), "ACTIVE", "AT_RISK"),   # exactly 30 days: no longer NEW (window is half-open)
+    }
+    for org, location in ((default, loc), (custom, cloc)):
+        for customer, ((first, last), _, _) in cases.items():
+            d.customer(org, customer)
+            d.booking(org, customer, location, AS_OF - timedelta(days=first))
+            if last != first:
+                d.booking(org, customer, location, AS_OF - timedelta(days=last))
+    load(conn, d.tables); refresh(conn, as_of=AS_OF)
+    for customer, (_, expected_default, expected_custom) in cases.items():
+        assert customer_row(conn, default, customer)["customer_segment"] == expected_default, customer
+        assert customer_row(conn, custom, customer)["customer_segment"] == expected_custom, customer
+
+
+def test_rfm_scores_are_ntiles_within_the_organization(conn):
+    d = SourceData(); org = d.org(); loc = d.location(org); other = d.org(); oloc = d.location(other)
+    # ten customers with 1..10 visits; the one with most visits visited least recently;
+    # revenue grows with the id
+    for i in range(1, 11):
+        customer = f"C{i:02d}"
+        d.customer(org, customer)
+        for v in range(i):
+            d.booking(org, customer, loc, AS_OF - timedelta(days=i * 10 + v))
+        d.payment(org, customer, loc, 1000 * i, created_at="2026-06-01 00:00+00")
+    d.customer(org, "PROSPECT")
+    d.customer(other, "ALONE"); d.booking(other, "ALONE", oloc, AS_OF - timedelta(days=400))
+    load(conn, d.tables); refresh(conn, as_of=AS_OF)
+    rows = table_rows(conn, org)
+    # ntile(5) over 10 rows: 2 per bucket
+    expected_frequency = {f"C{i:02d}": (i + 1) // 2 for i in range(1, 11)}
+    expected_recency = {f"C{i:02d}": 5 - (i - 1) // 2 for i in range(1, 11)}   # most recent get 5
+    for customer, score in expected_frequency.items():
+        row = rows[(org, customer)]
+        assert row["rfm_frequency_score"] == score, customer
+        assert row["rfm_monetary_score"] == score, customer
+        assert row["rfm_recency_score"] == expected_recency[customer], customer
+    assert rows[(org, "C01")]["rfm_segment"] == "NEW_PROMISING"      # R5 F1 M1
+    assert rows[(org, "C10")]["rfm_segment"] == "LOYAL"              # R1 F5 M5: F>=4 before AT_RISK_VALUABLE
+    assert rows[(org, "C05")]["rfm_segment"] == "NEEDS_ATTENTION"    # R3 F3 M3
+    assert rows[(org, "PROSPECT")]["rfm_recency_score"] is None
+    assert rows[(org, "PROSPECT")]["rfm_segment"] is None
+    # the other organization's lone customer is ranked alone
+    alone = customer_row(conn, other, "ALONE")
+    assert (alone["rfm_recency_score"], alone["rfm_frequency_score"], alone["rfm_monetary_score"]) == (1, 1, 1)
+    assert alone["rfm_segment"] == "HIBERNATING"
+
+
+@pytest.mark.parametrize("scores, segment", [
+    ((4, 4, 4), "CHAMPIONS"), ((5, 5, 3), "LOYAL"), ((1, 4, 1), "LOYAL"), ((4, 2, 5), "NEW_PROMISING"),
+    ((2, 3, 4), "AT_RISK_VALUABLE"), ((1, 1, 4), "AT_RISK_VALUABLE"), ((2, 2, 3), "HIBERNATING"),
+    ((3, 3, 3), "NEEDS_ATTENTION"), ((4, 3, 1), "NEEDS_ATTENTION"), ((None, None, None), None),
+])
+def test_rfm_segment_rules_first_match_wins(conn, scores, segment):
+    assert conn.execute("SELECT zorina.rfm_segment(%s, %s, %s) AS s", list(scores)).fetchone()["s"] == segment

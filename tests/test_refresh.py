@@ -1,0 +1,190 @@
+"""refresh_customer_analytics / _for_customer: modes, writes only what changed, deletes, single
+flight, one transaction, run log, input errors (contract sections 4 and 6)."""
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+from psycopg.rows import dict_row
+
+from builder import SourceData, ts
+from conftest import customer_row, load, refresh, table_rows
+from deployer.cli import main
+from randomdata import generate
+
+AS_OF = ts("2026-06-15 12:00+00")
+
+
+def small_world(conn):
+    d = SourceData()
+    org_a = d.org(timezone="America/New_York"); loc_a = d.location(org_a)
+    org_b = d.org(); loc_b = d.location(org_b)
+    for org, loc in ((org_a, loc_a), (org_b, loc_b)):
+        for i in range(5):
+            d.customer(org, f"C{i}")
+            for v in range(i):
+                d.booking(org, f"C{i}", loc, AS_OF - timedelta(days=7 * v + i))
+            d.payment(org, f"C{i}", loc, 1000 + i)
+    load(conn, d.tables)
+    return org_a, org_b, loc_a
+
+
+def physical_versions(conn):
+    return {(r["organization_id"], r["square_customer_id"]): r["xmin"] for r in conn.execute(
+        "SELECT organization_id, square_customer_id, xmin::text FROM customer_analytics")}
+
+
+def test_second_full_refresh_writes_nothing(conn):
+    load(conn, generate(11, AS_OF, n_orgs=2, customers_per_org=200))
+    first = refresh(conn, as_of=AS_OF)
+    assert first["rows_inserted"] == 400 and first["rows_updated"] == 0
+    versions = physical_versions(conn)
+    second = refresh(conn, as_of=AS_OF)
+    assert (second["rows_inserted"], second["rows_updated"], second["rows_deleted"]) == (0, 0, 0)
+    assert second["customers_recomputed"] == 400
+    assert physical_versions(conn) == versions          # not one row rewritten, RFM included
+
+
+def test_only_changed_rows_are_written_and_vanished_profiles_deleted(conn):
+    org_a, org_b, loc_a = small_world(conn)
+    refresh(conn, as_of=AS_OF)
+    versions = physical_versions(conn)
+    conn.execute("DELETE FROM square_existing_clients WHERE organization_id = %s AND square_customer_id = 'C0'", [org_a])
+    conn.execute("UPDATE square_existing_clients SET given_name = 'Renamed' WHERE organization_id = %s AND square_customer_id = 'C1'", [org_a])
+    result = refresh(conn, as_of=AS_OF)
+    assert result["rows_deleted"] == 1 and result["rows_updated"] == 1 and result["rows_inserted"] == 0
+    after = physical_versions(conn)
+    assert (org_a, "C0") not in after
+    changed = {key for key in after if after[key] != versions[key]}
+    assert changed == {(org_a, "C1")}
+
+
+def test_org_mode_refreshes_one_organization_and_records_state(conn):
+    org_a, org_b, _ = small_world(conn)
+    result = refresh(conn, "org", organization_id=org_a, as_of=AS_OF)
+    assert result["mode"] == "org" and result["organization_id"] == org_a
+    assert {key[0] for key in table_rows(conn)} == {org_a}
+    state = conn.execute("SELECT organization_id, as_of, mode FROM zorina.refresh_state").fetchall()
+    assert state == [{"organization_id": org_a, "as_of": AS_OF, "mode": "org"}]
+    # `full` with an organization_id is the same scope
+    refresh(conn, "full", organization_id=org_b, as_of=AS_OF)
+    assert {key[0] for key in table_rows(conn)} == {org_a, org_b}
+
+
+def test_per_customer_refresh_equals_full_refresh(conn):
+    org_a, org_b, loc_a = small_world(conn)
+    refresh(conn, as_of=AS_OF)
+    # new source data for one customer, then the event-driven refresh
+    d = SourceData(); d._ids = iter(range(10_000, 20_000))
+    d.booking(org_a, "C0", loc_a, AS_OF - timedelta(days=1), booking_id="NEWBOOKING")
+    d.payment(org_a, "C0", loc_a, 99999)
+    load(conn, d.tables)
+    result = conn.execute("SELECT * FROM refresh_customer_analytics_for_customer(%s, 'C0', as_of => %s)",
+                          [org_a, AS_OF]).fetchone()
+    assert result["mode"] == "customer" and result["rows_updated"] >= 1
+    after_event = table_rows(conn)
+    assert after_event[(org_a, "C0")]["total_accepted_bookings"] == 1
+    refresh(conn, as_of=AS_OF)
+    assert table_rows(conn) == after_event              # including everyone's RFM scores
+
+
+def test_per_customer_refresh_of_a_deleted_profile_removes_its_row(conn):
+    org_a, _, _ = small_world(conn)
+    refresh(conn, as_of=AS_OF)
+    conn.execute("DELETE FROM square_existing_clients WHERE organization_id = %s AND square_customer_id = 'C3'", [org_a])
+    result = conn.execute("SELECT * FROM refresh_customer_analytics_for_customer(%s, 'C3')", [org_a]).fetchone()
+    assert result["rows_deleted"] == 1
+    assert customer_row(conn, org_a, "C3") is None
+
+
+@pytest.mark.parametrize("call, sqlstate", [
+    ("SELECT * FROM refresh_customer_analytics('weekly')", "22023"),
+    ("SELECT * FROM refresh_customer_analytics(NULL)", "22004"),
+    ("SELECT * FROM refresh_customer_analytics('org')", "22023"),
+    ("SELECT * FROM refresh_customer_analytics('org', organization_id => '00000000-0000-0000-0000-000000000001')", "22023"),
+    ("SELECT * FROM refresh_customer_analytics('full', as_of => now() + interval '1 day')", "22023"),
+    ("SELECT * FROM refresh_customer_analytics('full', as_of => NULL)", "22004"),
+    ("SELECT * FROM refresh_customer_analytics('incremental')", "0A000"),
+])
+def test_bad_input_is_refused_precisely_and_changes_nothing(conn, call, sqlstate):
+    small_world(conn)
+    with pytest.raises(psycopg.Error) as error:
+        conn.execute(call)
+    assert error.value.diag.sqlstate == sqlstate
+    assert error.value.diag.message_hint                  # always says what to do instead
+    assert conn.execute("SELECT count(*) AS n FROM customer_analytics").fetchone()["n"] == 0
+    assert conn.execute("SELECT count(*) AS n FROM application_logs").fetchone()["n"] == 0
+
+
+def test_unknown_mode_message_names_the_valid_modes(conn):
+    with pytest.raises(psycopg.Error) as error:
+        conn.execute("SELECT * FROM refresh_customer_analytics('hourly')")
+    assert "hourly" in error.value.diag.message_primary
+    assert "full, org, recent, incremental" in error.value.diag.message_hint
+
+
+def test_a_busy_scope_is_skipped_not_waited_for(conn, dsn):
+    org_a, org_b, _ = small_world(conn)
+    with psycopg.connect(dsn, row_factory=dict_row) as holder:
+        holder.execute("SELECT pg_advisory_xact_lock(23051, 0)")     # as a running full refresh holds it
+        result = refresh(conn, as_of=AS_OF)
+        assert result["skipped"] is True and result["rows_inserted"] == 0
+        org_result = refresh(conn, "org", organization_id=org_a, as_of=AS_OF)
+        assert org_result["skipped"] is True
+        holder.rollback()
+    with psycopg.connect(dsn, row_factory=dict_row) as holder:
+        # as a running refresh of org_a holds them: the global key shared, its own exclusively
+        holder.execute("SELECT pg_advisory_xact_lock_shared(23051, 0), pg_advisory_xact_lock(23051, hashtext(%s::text))",
+                       [str(org_a)])
+        assert refresh(conn, "org", organization_id=org_a, as_of=AS_OF)["skipped"] is True
+        assert refresh(conn, "org", organization_id=org_b, as_of=AS_OF)["skipped"] is False
+        assert refresh(conn, "full", as_of=AS_OF)["skipped"] is True     # covers org_a too
+    assert conn.execute("SELECT count(*) AS n FROM customer_analytics").fetchone()["n"] == 5
+
+
+def test_successful_run_logs_one_row(conn):
+    small_world(conn)
+    result = refresh(conn, as_of=AS_OF)
+    logs = conn.execute("SELECT status::text, log_type, payload FROM application_logs").fetchall()
+    assert len(logs) == 1
+    log = logs[0]
+    assert (log["status"], log["log_type"]) == ("completed", "customer_analytics_refresh")
+    assert log["payload"]["mode"] == "full" and log["payload"]["rows_upserted"] == 10
+    assert log["payload"]["customers_recomputed"] == result["customers_recomputed"] == 10
+    assert datetime.fromisoformat(log["payload"]["as_of"]) == AS_OF
+
+
+def test_failed_run_leaves_the_table_and_keeps_its_error_log(conn):
+    org_a, org_b, _ = small_world(conn)
+    refresh(conn, as_of=AS_OF)
+    before = table_rows(conn)
+    state_before = conn.execute("SELECT * FROM zorina.refresh_state ORDER BY 1").fetchall()
+    conn.execute("DELETE FROM square_existing_clients WHERE square_customer_id = 'C4'")
+    # a bad setting in the second organization fails the run halfway
+    conn.execute("""UPDATE organizations SET settings = '{"segment_new_days": "soon"}' WHERE id = %s""",
+                 [max(org_a, org_b, key=lambda u: str(u))])
+    with pytest.raises(psycopg.Error) as error:
+        refresh(conn, as_of=AS_OF + timedelta(minutes=1))
+    assert error.value.diag.sqlstate == "22023"
+    assert "segment_new_days" in error.value.diag.message_primary
+    assert table_rows(conn) == before
+    assert conn.execute("SELECT * FROM zorina.refresh_state ORDER BY 1").fetchall() == state_before
+    logs = conn.execute("SELECT status::text, payload FROM application_logs ORDER BY created_at").fetchall()
+    assert [log["status"] for log in logs] == ["completed", "error"]
+    assert logs[1]["payload"]["sqlstate"] == "22023" and "soon" in logs[1]["payload"]["message"]
+
+
+def test_cli_refresh_prints_the_row_and_json(dsn, conn):
+    small_world(conn)
+    result = CliRunner().invoke(main, ["refresh", "--dsn", dsn, "--mode", "full", "--as-of", "2026-06-15 12:00+00", "--json"])
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout)
+    assert row["rows_inserted"] == 10 and row["skipped"] is False and row["mode"] == "full"
+    human = CliRunner().invoke(main, ["refresh", "--dsn", dsn])
+    assert "customers recomputed 10" in human.stdout
+    bad = CliRunner().invoke(main, ["refresh", "--dsn", dsn, "--mode", "weekly"])
+    assert bad.exit_code == 1
+    assert "22023" in bad.output and "weekly" in bad.output and "valid modes" in bad.output
+    assert "Traceback" not in bad.output
