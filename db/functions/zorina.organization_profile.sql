@@ -1,8 +1,7 @@
 /*
  * zorina.organization_profile(organization_id) -> (time_zone, new_days, active_days, at_risk_days)
  * What the computation needs from organizations.settings, read once per organization:
- *   - the business time zone: settings->>'timezone' when it names a zone PostgreSQL knows,
- *     else 'UTC' (a typo in one salon's settings must not stop every refresh);
+ *   - the business time zone (zorina.business_time_zone);
  *   - the segment thresholds, defaults 30/45/90 days. A threshold that is not a positive
  *     integer is an error (22023) naming the organization and the bad value.
  * No row for an organization that does not exist.
@@ -27,10 +26,7 @@ BEGIN
         RETURN;
     END IF;
 
-    time_zone := coalesce(nullif(btrim(v_settings->>'timezone'), ''), 'UTC');
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_timezone_names WHERE name = time_zone) THEN
-        time_zone := 'UTC';
-    END IF;
+    time_zone := zorina.business_time_zone(v_settings);
 
     FOR i IN 1 .. 3 LOOP
         v_key := v_keys[i];
