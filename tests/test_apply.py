@@ -36,7 +36,7 @@ def test_apply_on_empty_database_installs_everything(new_database):
     report = json.loads(result.stdout)
     steps = {s["step"]: s for s in report["steps"]}
     assert report["changed"] is True
-    assert steps["migrations"]["changed"] == ["0001-customer-analytics"]
+    assert steps["migrations"]["changed"] == ["0001-customer-analytics", "0002-change-capture"]
     assert "refresh_customer_analytics" in steps["functions"]["changed"]
     assert "customer_analytics_compute" in steps["functions"]["changed"]
     with psycopg.connect(dsn) as conn:
@@ -67,7 +67,7 @@ def test_dry_run_lists_changes_and_changes_nothing(new_database):
     result = run_cli("apply", "--dsn", dsn, "--dry-run", "--no-schedule", "--json")
     assert result.exit_code == 0, result.output
     steps = {s["step"]: s for s in json.loads(result.stdout)["steps"]}
-    assert steps["migrations"]["changed"] == ["0001-customer-analytics"]
+    assert steps["migrations"]["changed"] == ["0001-customer-analytics", "0002-change-capture"]
     assert steps["functions"]["changed"]
     assert schema_fingerprint(dsn) == before
 
@@ -94,19 +94,29 @@ def test_rollback_undoes_the_last_migration_and_apply_restores_it(new_database):
     assert run_cli("apply", "--dsn", dsn, "--with-source-schema", "--no-schedule").exit_code == 0
     refused = CliRunner().invoke(main, ["rollback", "--dsn", dsn], input="")
     assert refused.exit_code != 0
+    # last in, first out: change capture goes first, the table stays
     result = run_cli("rollback", "--dsn", dsn, "--yes")
     assert result.exit_code == 0, result.output
+    assert "0002-change-capture" in result.stdout
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT to_regclass('zorina.dirty_keys')").fetchone()[0] is None
+        assert conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'zorina\\_%'").fetchone()[0] == 0
+        assert conn.execute("SELECT to_regclass('public.customer_analytics')").fetchone()[0] is not None
+    result = run_cli("rollback", "--dsn", dsn, "--yes")
     assert "0001-customer-analytics" in result.stdout
     with psycopg.connect(dsn) as conn:
         assert conn.execute("SELECT to_regclass('public.customer_analytics')").fetchone()[0] is None
         assert conn.execute("SELECT to_regprocedure('refresh_customer_analytics(text,uuid,timestamptz)')"
                             ).fetchone()[0] is None
         assert conn.execute("SELECT to_regclass('public.bookings')").fetchone()[0] is not None  # not ours
+    nothing = run_cli("rollback", "--dsn", dsn, "--yes")
+    assert nothing.exit_code == 0 and "no applied migration" in nothing.stdout
     again = run_cli("apply", "--dsn", dsn, "--no-schedule", "--json")
     assert json.loads(again.stdout)["changed"] is True
     with psycopg.connect(dsn) as conn:
         assert conn.execute("SELECT to_regprocedure('refresh_customer_analytics(text,uuid,timestamptz)')"
                             ).fetchone()[0] is not None
+        assert conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'zorina\\_%'").fetchone()[0] == 16
 
 
 def test_bad_dsn_is_one_line_error(tmp_path):

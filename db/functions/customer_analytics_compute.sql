@@ -228,7 +228,7 @@ BEGIN
         zorina.days_between(bf.last_booking_at, v_as_of),
         zorina.days_between(bf.first_booking_at, v_as_of),
         bf.last_booking_at + visit_rhythm.avg_days_between_visits::float8 * interval '1 day',
-        coalesce(zorina.days_between(bf.last_booking_at, v_as_of) > 1.5 * visit_rhythm.avg_days_between_visits, false),
+        zorina.is_overdue(zorina.days_between(bf.last_booking_at, v_as_of), visit_rhythm.avg_days_between_visits),
         coalesce(bf.distinct_locations, 0)::integer,
         coalesce(bf.distinct_technicians, 0)::integer,
         coalesce(bf.distinct_services, 0)::integer,

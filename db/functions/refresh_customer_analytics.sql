@@ -6,15 +6,25 @@
  *     SELECT * FROM refresh_customer_analytics('full');
  *     SELECT * FROM refresh_customer_analytics('org', organization_id => '...', as_of => '2026-06-15 12:00+00');
  *
- * Modes (contract section 4; every mode leaves exactly what `full` would at the same as_of):
- *   full         every organization, or the one given
- *   org          one organization (organization_id required)
- *   recent, incremental
- *                named by the contract, not built yet: refused with 0A000 and a hint
- * Per organization: compute every customer (customer_analytics_compute), merge only rows that
- * changed, delete rows of vanished profiles, recompute RFM from the table, record the as_of in
- * zorina.refresh_state. One transaction: on error nothing stays, except the application_logs
- * row, written autonomously (zorina.write_refresh_log), and the error is re-raised unchanged.
+ * Modes (contract section 4): every mode leaves exactly what `full` would at the same as_of;
+ * they differ in cost only.
+ *   full         every organization (or the one given): every customer recomputed
+ *   org          one organization (organization_id required): every customer recomputed
+ *   incremental  per organization: the dirty keys the triggers recorded, plus the customers time
+ *                moved since the previous refresh (zorina.customers_to_recompute); then the
+ *                time-relative columns of everyone else (zorina.refresh_time_relative)
+ *   recent       incremental plus every customer with a source row created, updated or starting
+ *                in the last 90 days: the safety net for writes that bypassed the triggers
+ * incremental and recent only move forward: an as_of before an organization's latest refresh is
+ * refused (use full or org). An organization never refreshed, or whose settings changed, is
+ * recomputed whole in any mode.
+ *
+ * Per organization: compute (customer_analytics_compute), merge only rows that changed, delete
+ * rows of vanished profiles, recompute RFM from the table, record the as_of in
+ * zorina.refresh_state, and delete the dirty keys it claimed. Dirty keys are claimed with
+ * FOR UPDATE SKIP LOCKED and deleted only by a refresh that commits, so a failed run loses none.
+ * One transaction: on error nothing stays, except the application_logs row, written
+ * autonomously (zorina.write_refresh_log), and the error is re-raised unchanged.
  *
  * Single flight: a refresh of every organization takes advisory lock (23051, 0) exclusively,
  * a one-organization refresh takes it shared plus (23051, hash of the id) exclusively. A refresh
@@ -43,6 +53,12 @@ DECLARE
     v_scope_org uuid;
     v_count bigint;
     v_rfm_updated bigint := 0;
+    v_latest_as_of timestamptz;
+    v_previous_as_of timestamptz;
+    v_claimed_ids bigint[];
+    v_dirty_customers text[];
+    v_whole_organization boolean;
+    v_customers text[];
     v_state text; v_message text; v_detail text; v_hint text;
 BEGIN
     -- 1. inputs: fail precisely, before anything changes
@@ -53,10 +69,6 @@ BEGIN
     IF v_mode NOT IN ('full', 'org', 'recent', 'incremental') THEN
         RAISE EXCEPTION 'unknown refresh mode: %', v_mode
             USING ERRCODE = '22023', HINT = 'valid modes: ' || v_valid_modes;
-    END IF;
-    IF v_mode IN ('recent', 'incremental') THEN
-        RAISE EXCEPTION 'refresh mode % is not available in this version', v_mode
-            USING ERRCODE = '0A000', HINT = 'use full, or org with organization_id => ...';
     END IF;
     IF v_mode = 'org' AND v_org IS NULL THEN
         RAISE EXCEPTION 'refresh mode org needs an organization_id'
@@ -74,6 +86,17 @@ BEGIN
     IF v_as_of > now() + v_future_tolerance THEN
         RAISE EXCEPTION 'as_of % is in the future', v_as_of
             USING ERRCODE = '22023', HINT = 'as_of may be at most ' || v_future_tolerance || ' after now()';
+    END IF;
+
+    IF v_mode IN ('recent', 'incremental') THEN
+        SELECT max(s.as_of) INTO v_latest_as_of
+          FROM zorina.refresh_state s WHERE v_org IS NULL OR s.organization_id = v_org;
+        IF v_as_of < v_latest_as_of THEN
+            RAISE EXCEPTION 'refresh mode % cannot go back in time: as_of % is before the latest refresh (%)',
+                    v_mode, v_as_of, v_latest_as_of
+                USING ERRCODE = '22023',
+                      HINT = 'use full or org to recompute at an earlier instant';
+        END IF;
     END IF;
 
     v_result := ROW(v_mode, v_org, v_as_of, 0, 0, 0, 0, 0, false);
@@ -102,17 +125,45 @@ BEGIN
              WHERE v_org IS NULL OR o.id = v_org
              ORDER BY o.id
         LOOP
-            TRUNCATE pg_temp.zorina_computed;
-            INSERT INTO pg_temp.zorina_computed
-            SELECT * FROM public.customer_analytics_compute(v_scope_org, NULL, v_as_of);
-            GET DIAGNOSTICS v_count = ROW_COUNT;
-            v_result.customers_recomputed := v_result.customers_recomputed + v_count;
-            ANALYZE pg_temp.zorina_computed;
+            -- 3a. which customers: claim this organization's dirty keys (deleted only at commit)
+            SELECT coalesce(array_agg(k.id), ARRAY[]::bigint[]),
+                   coalesce(bool_or(k.square_customer_id IS NULL), false),
+                   coalesce(array_agg(DISTINCT k.square_customer_id)
+                                FILTER (WHERE k.square_customer_id IS NOT NULL), ARRAY[]::text[])
+              INTO v_claimed_ids, v_whole_organization, v_dirty_customers
+              FROM (SELECT d.id, d.square_customer_id FROM zorina.dirty_keys d
+                     WHERE d.organization_id = v_scope_org
+                       FOR UPDATE SKIP LOCKED) AS k;
+            SELECT s.as_of INTO v_previous_as_of
+              FROM zorina.refresh_state s WHERE s.organization_id = v_scope_org;
 
-            v_merge := zorina.merge_computed_rows(v_scope_org, NULL);
-            v_result.rows_inserted := v_result.rows_inserted + v_merge.rows_inserted;
-            v_result.rows_updated  := v_result.rows_updated + v_merge.rows_updated;
-            v_result.rows_deleted  := v_result.rows_deleted + v_merge.rows_deleted;
+            IF v_mode IN ('full', 'org') OR v_whole_organization OR v_previous_as_of IS NULL THEN
+                v_customers := NULL;  -- every customer of the organization
+            ELSE
+                v_customers := zorina.customers_to_recompute(v_scope_org, v_dirty_customers,
+                                                             v_previous_as_of, v_as_of, v_mode = 'recent');
+            END IF;
+
+            -- 3b. compute and merge them
+            IF v_customers IS NULL OR cardinality(v_customers) > 0 THEN
+                TRUNCATE pg_temp.zorina_computed;
+                INSERT INTO pg_temp.zorina_computed
+                SELECT * FROM public.customer_analytics_compute(v_scope_org, v_customers, v_as_of);
+                GET DIAGNOSTICS v_count = ROW_COUNT;
+                v_result.customers_recomputed := v_result.customers_recomputed + v_count;
+                ANALYZE pg_temp.zorina_computed;
+
+                v_merge := zorina.merge_computed_rows(v_scope_org, v_customers);
+                v_result.rows_inserted := v_result.rows_inserted + v_merge.rows_inserted;
+                v_result.rows_updated  := v_result.rows_updated + v_merge.rows_updated;
+                v_result.rows_deleted  := v_result.rows_deleted + v_merge.rows_deleted;
+            END IF;
+
+            -- 3c. everyone else: only time moved for them
+            IF v_customers IS NOT NULL THEN
+                v_result.rows_updated := v_result.rows_updated
+                                         + zorina.refresh_time_relative(v_scope_org, v_as_of);
+            END IF;
 
             v_rfm_updated := v_rfm_updated + zorina.refresh_rfm(v_scope_org);
 
@@ -120,6 +171,8 @@ BEGIN
             VALUES (v_scope_org, v_as_of, v_mode)
             ON CONFLICT (organization_id) DO UPDATE
                SET as_of = excluded.as_of, mode = excluded.mode, refreshed_at = now();
+
+            DELETE FROM zorina.dirty_keys d WHERE d.id = ANY (v_claimed_ids);
         END LOOP;
 
         IF v_org IS NULL THEN
@@ -155,4 +208,4 @@ END
 $function$;
 
 COMMENT ON FUNCTION public.refresh_customer_analytics(text, uuid, timestamptz) IS
-    'Refreshes customer_analytics (modes: full, org; recent and incremental are reserved). One transaction, single flight per scope, one application_logs row per run.';
+    'Refreshes customer_analytics (modes: full, org, incremental, recent). One transaction, single flight per scope, one application_logs row per run.';

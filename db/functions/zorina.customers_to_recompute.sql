@@ -1,0 +1,109 @@
+/*
+ * zorina.customers_to_recompute(organization_id, dirty_customers, previous_as_of, as_of, recent)
+ *   -> text[] of square_customer_id
+ *
+ * The customers an incremental refresh from previous_as_of to as_of must recompute in full so
+ * that the result equals a full refresh (contract section 4):
+ *   - the dirty keys (source rows of theirs were written);
+ *   - the customers time moved (no write needed): a booking that was upcoming started or ended
+ *     in (previous, as_of], a visit or completed payment left a 30/90/365-day window, a
+ *     completed payment's created_at passed;
+ *   - the customers whose referral link may have moved because a dirty customer's codes did:
+ *     those it referred (stored link) and those whose referral_source is one of its codes;
+ *   - with recent = true, the safety net for writes that bypassed the triggers: every customer
+ *     with a source row created, updated or starting in the last 90 days, and stored rows whose
+ *     profile is gone.
+ * Everyone else only needs the time-relative pass (zorina.refresh_time_relative).
+ */
+CREATE OR REPLACE FUNCTION zorina.customers_to_recompute(
+    p_organization_id uuid, p_dirty_customers text[], p_previous_as_of timestamptz,
+    p_as_of timestamptz, p_recent boolean)
+RETURNS text[]
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, public
+SET TimeZone = 'UTC'
+AS $$
+    WITH
+    window_edges AS (  -- instants whose passing changes a figure: (previous - N, as_of - N]
+        SELECT p_previous_as_of - n * interval '1 day' AS passed_after,
+               p_as_of - n * interval '1 day'          AS passed_until
+          FROM unnest(ARRAY[0, 30, 90, 365]) AS n
+    ),
+    time_moved AS (
+        SELECT b.customer_id
+          FROM public.bookings b
+          JOIN window_edges w ON b.start_at::timestamptz > w.passed_after AND b.start_at::timestamptz <= w.passed_until
+         WHERE b.organization_id = p_organization_id
+           AND b.customer_id IS NOT NULL
+           AND b.status::text IN ('ACCEPTED', 'PENDING')
+        UNION
+        SELECT pay.customer_id
+          FROM public.payments pay
+          JOIN window_edges w ON pay.created_at::timestamptz > w.passed_after AND pay.created_at::timestamptz <= w.passed_until
+         WHERE pay.organization_id = p_organization_id
+           AND pay.customer_id IS NOT NULL
+           AND pay.status::text = 'COMPLETED'
+    ),
+    dirty_codes AS (
+        SELECT DISTINCT lower(btrim(code.value)) AS code
+          FROM public.square_existing_clients c
+         CROSS JOIN LATERAL (VALUES (c.personal_code), (c.referral_code)) AS code(value)
+         WHERE c.organization_id = p_organization_id
+           AND c.square_customer_id = ANY (p_dirty_customers)
+           AND btrim(code.value) <> ''
+    ),
+    referral_dependents AS (
+        SELECT ca.square_customer_id
+          FROM public.customer_analytics ca
+         WHERE ca.organization_id = p_organization_id
+           AND ca.referred_by_customer_id = ANY (p_dirty_customers)
+        UNION
+        SELECT ca.square_customer_id
+          FROM public.customer_analytics ca
+          JOIN dirty_codes d ON lower(ca.referral_source) = d.code
+         WHERE ca.organization_id = p_organization_id
+           AND ca.referral_source IS NOT NULL
+    ),
+    recently_written AS (
+        SELECT b.customer_id
+          FROM public.bookings b
+         WHERE p_recent AND b.organization_id = p_organization_id AND b.customer_id IS NOT NULL
+           AND (b.created_at::timestamptz > p_as_of - interval '90 days'
+                OR b.updated_at::timestamptz > p_as_of - interval '90 days'
+                OR (b.start_at::timestamptz > p_as_of - interval '90 days' AND b.start_at::timestamptz <= p_as_of))
+        UNION
+        SELECT pay.customer_id
+          FROM public.payments pay
+         WHERE p_recent AND pay.organization_id = p_organization_id AND pay.customer_id IS NOT NULL
+           AND (pay.created_at::timestamptz > p_as_of - interval '90 days'
+                OR pay.updated_at::timestamptz > p_as_of - interval '90 days')
+        UNION
+        SELECT c.square_customer_id
+          FROM public.square_existing_clients c
+         WHERE p_recent AND c.organization_id = p_organization_id
+           AND (c.created_at::timestamptz > p_as_of - interval '90 days'
+                OR c.updated_at::timestamptz > p_as_of - interval '90 days')
+        UNION
+        SELECT r.referrer_customer_id
+          FROM public.referral_rewards r
+         WHERE p_recent AND r.organization_id = p_organization_id
+           AND r.created_at::timestamptz > p_as_of - interval '90 days'
+        UNION
+        SELECT rp.square_customer_id
+          FROM public.referral_profiles rp
+         WHERE p_recent AND rp.organization_id = p_organization_id
+           AND rp.activated_at::timestamptz > p_as_of - interval '90 days'
+        UNION
+        SELECT ca.square_customer_id
+          FROM public.customer_analytics ca
+         WHERE p_recent AND ca.organization_id = p_organization_id
+           AND NOT EXISTS (SELECT 1 FROM public.square_existing_clients c
+                            WHERE c.organization_id = ca.organization_id
+                              AND c.square_customer_id = ca.square_customer_id)
+    )
+    SELECT coalesce(array_agg(DISTINCT customer_id), ARRAY[]::text[])
+      FROM (SELECT unnest(p_dirty_customers) AS customer_id
+            UNION ALL SELECT customer_id FROM time_moved
+            UNION ALL SELECT square_customer_id FROM referral_dependents
+            UNION ALL SELECT customer_id FROM recently_written) AS affected
+$$;

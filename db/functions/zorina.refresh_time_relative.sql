@@ -1,0 +1,53 @@
+/*
+ * zorina.refresh_time_relative(organization_id, as_of) -> rows updated
+ *
+ * For the customers an incremental refresh did not recompute, as_of moving changes only
+ * figures derived from stored columns: days_since_last_visit, tenure_days, is_overdue and
+ * customer_segment (windowed counts and sums are covered by recomputing the customers whose
+ * rows crossed a window edge, see zorina.customers_to_recompute). Same helper functions as
+ * customer_analytics_compute, so the formulas exist once. Writes only rows whose values move
+ * (a day boundary, a segment threshold). Customers without a visit have nothing relative.
+ * Rows recomputed in the same refresh are already current: the IS DISTINCT FROM test skips them.
+ */
+CREATE OR REPLACE FUNCTION zorina.refresh_time_relative(
+    p_organization_id uuid, p_as_of timestamptz)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    v_org record;
+    v_updated bigint;
+BEGIN
+    SELECT * INTO v_org FROM zorina.organization_profile(p_organization_id);
+    IF NOT FOUND THEN
+        RETURN 0;
+    END IF;
+
+    WITH moved AS (
+        SELECT ca.square_customer_id,
+               zorina.days_between(ca.last_booking_at, p_as_of)  AS days_since_last_visit,
+               zorina.days_between(ca.first_booking_at, p_as_of) AS tenure_days,
+               zorina.is_overdue(zorina.days_between(ca.last_booking_at, p_as_of),
+                                 ca.avg_days_between_visits)     AS is_overdue,
+               zorina.customer_segment(ca.first_booking_at, ca.last_booking_at, p_as_of,
+                                       v_org.new_days, v_org.active_days, v_org.at_risk_days) AS customer_segment
+          FROM public.customer_analytics ca
+         WHERE ca.organization_id = p_organization_id
+           AND ca.first_booking_at IS NOT NULL
+    )
+    UPDATE public.customer_analytics ca
+       SET days_since_last_visit = m.days_since_last_visit,
+           tenure_days           = m.tenure_days,
+           is_overdue            = m.is_overdue,
+           customer_segment      = m.customer_segment,
+           updated_at            = now()
+      FROM moved m
+     WHERE ca.organization_id = p_organization_id
+       AND ca.square_customer_id = m.square_customer_id
+       AND (ca.days_since_last_visit, ca.tenure_days, ca.is_overdue, ca.customer_segment)
+           IS DISTINCT FROM (m.days_since_last_visit, m.tenure_days, m.is_overdue, m.customer_segment);
+    GET DIAGNOSTICS v_updated = ROW_COUNT;
+    RETURN v_updated;
+END
+$$;
