@@ -157,3 +157,148 @@ def demo(ctx, customers, orgs):
     ctx.invoke(refresh, dsn=dsn, mode="full", organization_id=None, as_of=None, as_json=False)
     ctx.invoke(summary, dsn=dsn, as_json=False)
     click.echo(f"\nexplore it: psql '{dsn}'")
+
+
+# -- scheduling and monitoring ------------------------------------------------------------------
+
+def _schedule_errors(func):
+    import functools
+
+    from .schedule import ScheduleError
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except ScheduleError as exc:
+            raise Failure(str(exc)) from None
+    return wrapper
+
+
+@main.command()
+@dsn_option
+@click.option("--job", "job_name", default=None, help="incremental, recent, full or cleanup.")
+@click.option("--every", default=None, help="New cron schedule for --job, e.g. '*/10 * * * *' (GMT).")
+@click.option("--disable", "active", flag_value=False, default=None, help="Deactivate --job.")
+@click.option("--enable", "active", flag_value=True, help="Activate --job.")
+@click.option("--retention-days", type=click.IntRange(min=1), default=None,
+              help="Days of refresh logs and pg_cron run history the cleanup job keeps.")
+@json_option
+@database_errors
+@_schedule_errors
+def schedule(dsn, job_name, every, active, retention_days, as_json):
+    """Create the pack's pg_cron jobs, or change one (--job with --every / --disable / --enable)."""
+    from . import schedule as schedule_mod
+
+    dsn = resolve_dsn(dsn)
+    if job_name is None:
+        if every is not None or active is not None or retention_days is not None:
+            raise Failure(f"--every, --enable, --disable and --retention-days need --job "
+                          f"({', '.join(schedule_mod.JOB_NAMES)})", 2)
+        report = schedule_mod.ensure_jobs(dsn)
+        if report.note and report.note.startswith("scheduling skipped"):
+            raise Failure(report.note)
+    else:
+        schedule_mod.set_job(dsn, job_name, every=every, active=active, retention_days=retention_days)
+    jobs = schedule_mod.job_status(dsn) or []
+    if as_json:
+        emit_json({"jobs": jobs})
+        return
+    for job in jobs:
+        click.echo(f"{job['job']:32} {job['schedule']:14} {'active' if job['active'] else 'disabled':9} {job['command']}")
+
+
+@main.command()
+@dsn_option
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@json_option
+@database_errors
+@_schedule_errors
+def unschedule(dsn, yes, as_json):
+    """Remove every pg_cron job of the pack for this database."""
+    import sys
+
+    from . import schedule as schedule_mod
+
+    dsn = resolve_dsn(dsn)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise Failure("refusing to remove jobs without confirmation; pass --yes", 2)
+        click.confirm("Remove all zorina pg_cron jobs of this database?", abort=True)
+    removed = schedule_mod.unschedule(dsn)
+    if as_json:
+        emit_json({"removed": removed})
+    else:
+        click.echo(f"removed: {', '.join(removed)}" if removed else "no zorina jobs were scheduled")
+
+
+STATUS_QUERIES = {
+    "organizations": """
+        SELECT o.id AS organization_id, o.name, s.as_of, s.mode,
+               round(extract(epoch FROM now() - s.as_of))::bigint AS age_seconds
+          FROM organizations o LEFT JOIN zorina.refresh_state s ON s.organization_id = o.id
+         ORDER BY o.name, o.id""",
+    "backlog": """
+        SELECT count(*) AS dirty_keys, count(DISTINCT organization_id) AS organizations,
+               min(marked_at) AS oldest_marked_at
+          FROM zorina.dirty_keys""",
+    "recent_runs": """
+        SELECT created_at, status::text AS status, payload->>'mode' AS mode, organization_id,
+               (payload->>'duration_ms')::bigint AS duration_ms,
+               (payload->>'customers_recomputed')::bigint AS customers_recomputed,
+               (payload->>'rows_upserted')::bigint AS rows_upserted,
+               (payload->>'rows_deleted')::bigint AS rows_deleted,
+               payload->>'sqlstate' AS sqlstate, payload->>'message' AS error
+          FROM application_logs WHERE log_type = 'customer_analytics_refresh'
+         ORDER BY created_at DESC LIMIT 10""",
+}
+
+
+@main.command()
+@dsn_option
+@click.option("--max-age-minutes", default=120, show_default=True, type=click.IntRange(min=1),
+              help="Data older than this counts as stale (exit code 1).")
+@json_option
+@database_errors
+def status(dsn, max_age_minutes, as_json):
+    """Jobs, freshness per organization, dirty-key backlog, last runs. Exit 1 when unhealthy."""
+    from . import schedule as schedule_mod
+
+    dsn = resolve_dsn(dsn)
+    jobs = schedule_mod.job_status(dsn)
+    with connect(dsn, autocommit=True) as conn:
+        report = {name: _rows(conn, query) for name, query in STATUS_QUERIES.items()}
+    report["backlog"] = report["backlog"][0]
+    report["jobs"] = jobs
+    problems = []
+    runs = report["recent_runs"]
+    if runs and runs[0]["status"] == "error":
+        problems.append(f"latest refresh failed: {runs[0]['sqlstate']} {runs[0]['error']}")
+    for org in report["organizations"]:
+        if org["as_of"] is None:
+            problems.append(f"organization {org['name']} ({org['organization_id']}) was never refreshed")
+        elif org["age_seconds"] > max_age_minutes * 60:
+            problems.append(f"organization {org['name']} is stale: data as of {org['as_of']} "
+                            f"({org['age_seconds'] // 60} minutes old, limit {max_age_minutes})")
+    for job in jobs or []:
+        if job["last_status"] == "failed":
+            problems.append(f"job {job['job']} failed at {job['last_start']}: {job['last_message']}")
+    report["healthy"] = not problems
+    report["problems"] = problems
+    if as_json:
+        emit_json(report)
+    else:
+        click.echo("Jobs")
+        if jobs is None:
+            click.echo("  pg_cron is not available for this database: nothing is scheduled")
+        else:
+            click.echo(_table([{k: j[k] for k in ("job", "schedule", "active", "last_status", "last_start",
+                                                  "last_duration_ms", "next_run")} for j in jobs]))
+        click.echo("\nFreshness per organization\n" + _table(report["organizations"]))
+        backlog = report["backlog"]
+        click.echo(f"\nDirty-key backlog: {backlog['dirty_keys']} keys in {backlog['organizations']} organizations"
+                   + (f", oldest {backlog['oldest_marked_at']}" if backlog["oldest_marked_at"] else ""))
+        click.echo("\nLast refresh runs\n" + _table(runs))
+        click.echo("\n" + ("healthy" if not problems else "UNHEALTHY:\n  " + "\n  ".join(problems)))
+    if problems:
+        raise SystemExit(1)

@@ -58,6 +58,9 @@ def create_database(cluster, name: str, template: str | None = None) -> str:
 
 
 def drop_database(cluster, name: str) -> None:
+    with psycopg.connect(cluster.dsn(CRON_DATABASE), autocommit=True) as conn:
+        if conn.execute("SELECT to_regclass('cron.job')").fetchone()[0] is not None:
+            conn.execute("SELECT cron.unschedule(jobid) FROM cron.job WHERE database = %s", [name])
     with admin(cluster) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
