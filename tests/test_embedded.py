@@ -40,6 +40,6 @@ def test_start_serve_stop_restart_keeps_data(tmp_path, monkeypatch):
         dsn = runner.invoke(main, ["embedded", "url"]).stdout.strip()
         with psycopg.connect(dsn) as conn:
             assert conn.execute("SELECT value FROM kept").fetchone()[0] == "still here"
-            assert conn.execute("SELECT count(*) FROM cron.job WHERE jobname = 'zorina_full'").fetchone()[0] == 1
+            assert conn.execute("SELECT count(*) FROM cron.job WHERE jobname LIKE 'zorina%'").fetchone()[0] == 4
     finally:
         EmbeddedCluster(tmp_path / ".zorina").destroy()

@@ -24,8 +24,9 @@ def test_apply_in_the_cron_database_creates_extension_and_jobs(cluster):
     result = CliRunner().invoke(main, ["apply", "--dsn", dsn, "--with-source-schema", "--json"])
     assert result.exit_code == 0, result.output
     jobs = cron_jobs(cluster)
-    assert jobs["zorina_full"][:2] == ("0 * * * *", CRON_DATABASE)
+    assert jobs["zorina_full"][:2] == ("30 3 * * *", CRON_DATABASE)
     assert "refresh_customer_analytics('full')" in jobs["zorina_full"][2]
+    assert jobs["zorina_incremental"][:2] == ("*/5 * * * *", CRON_DATABASE)
     # a DBA changes the schedule; re-applying keeps it
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("SELECT cron.alter_job((SELECT jobid FROM cron.job WHERE jobname = 'zorina_full'), schedule => '30 2 * * *')")
@@ -40,7 +41,7 @@ def test_apply_in_another_database_schedules_there(cluster, new_database):
     result = CliRunner().invoke(main, ["apply", "--dsn", dsn, "--json"])
     assert result.exit_code == 0, result.output
     step = [s for s in json.loads(result.stdout)["steps"] if s["step"] == "pg_cron"][0]
-    assert step["changed"] == [f"zorina_full@{dbname}"]
+    assert sorted(step["changed"]) == sorted(f"zorina_{job}@{dbname}" for job in ("incremental", "recent", "full", "cleanup"))
     assert cron_jobs(cluster)[f"zorina_full@{dbname}"][1] == dbname
 
 
