@@ -159,6 +159,11 @@ class EmbeddedCluster:
             "port": str(port),
             "unix_socket_directories": f"'{self.socket_dir}'",
             "max_connections": "50",
+            # what README.md tells users to set for zorina-db; the benchmarks depend on these
+            "shared_buffers": "'1GB'",
+            "work_mem": "'64MB'",
+            "maintenance_work_mem": "'512MB'",
+            "max_wal_size": "'4GB'",
         }
         if pg_cron_available(self.bindir):
             settings["shared_preload_libraries"] = "'pg_cron'"
