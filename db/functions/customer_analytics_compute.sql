@@ -20,7 +20,8 @@
  * a few customers use the (organization_id, customer_id) indexes).
  * jit = off: the planner's row estimates for the grouped CTEs are poor, the costs it derives
  * cross the JIT thresholds, and compiling then costs more than the query (measured: 2.3 s with
- * JIT vs 0.5 s without for one organization of 10k customers).
+ * JIT vs 0.5 s without for one organization of 10k customers). For the same reason it chose
+ * merge joins with sorts over hash joins of the per-customer aggregates: enable_mergejoin = off.
  */
 CREATE OR REPLACE FUNCTION public.customer_analytics_compute(
     organization_id uuid,
@@ -32,6 +33,7 @@ SET search_path = pg_catalog, public
 SET TimeZone = 'UTC'
 SET plan_cache_mode = force_custom_plan
 SET jit = off
+SET enable_mergejoin = off
 AS $function$
 #variable_conflict use_column
 DECLARE
@@ -108,11 +110,8 @@ BEGIN
     -- their byte order, for weekdays 1..7 their numeric order.
     visit_dimension_counts AS (
         SELECT b.customer_id,
-               CASE GROUPING(b.location_id, b.technician_id, b.service_variation_id, visit_weekday.weekday)
-                   WHEN 7  THEN 'location'     -- grouped by location only (bits: the other three)
-                   WHEN 11 THEN 'technician'
-                   WHEN 13 THEN 'service'
-                   ELSE 'weekday' END AS dimension,
+               -- 7: grouped by location, 11: technician, 13: service, 14: weekday (GROUPING bits)
+               GROUPING(b.location_id, b.technician_id, b.service_variation_id, visit_weekday.weekday) AS dimension,
                coalesce(b.location_id::text, b.technician_id::text, b.service_variation_id::text,
                         visit_weekday.weekday::text) AS value,
                count(*) AS visits,
@@ -127,27 +126,27 @@ BEGIN
          GROUP BY GROUPING SETS ((b.customer_id, b.location_id), (b.customer_id, b.technician_id),
                                  (b.customer_id, b.service_variation_id), (b.customer_id, visit_weekday.weekday))
     ),
-    preferred_values AS (
-        SELECT DISTINCT ON (customer_id, dimension) customer_id, dimension, value
+    -- one sort ranks every value of every dimension and counts the distinct values
+    ranked_values AS (
+        SELECT customer_id, dimension, value,
+               row_number() OVER by_preference AS preference_rank,
+               count(*) OVER (PARTITION BY customer_id, dimension) AS distinct_values
           FROM visit_dimension_counts
          WHERE value IS NOT NULL
-         ORDER BY customer_id, dimension, visits DESC, latest_visit_at DESC, value COLLATE "C"
+        WINDOW by_preference AS (PARTITION BY customer_id, dimension
+                                 ORDER BY visits DESC, latest_visit_at DESC, value COLLATE "C")
     ),
     preferences AS (
-        SELECT pv.customer_id,
-               max(pv.value) FILTER (WHERE pv.dimension = 'location')::uuid     AS preferred_location_id,
-               max(pv.value) FILTER (WHERE pv.dimension = 'technician')::uuid   AS preferred_technician_id,
-               max(pv.value) FILTER (WHERE pv.dimension = 'service')::uuid      AS preferred_service_variation_id,
-               max(pv.value) FILTER (WHERE pv.dimension = 'weekday')::smallint  AS preferred_weekday,
-               distinct_values.locations, distinct_values.technicians, distinct_values.services
-          FROM preferred_values pv
-          JOIN (SELECT customer_id,
-                       count(*) FILTER (WHERE dimension = 'location' AND value IS NOT NULL)   AS locations,
-                       count(*) FILTER (WHERE dimension = 'technician' AND value IS NOT NULL) AS technicians,
-                       count(*) FILTER (WHERE dimension = 'service' AND value IS NOT NULL)    AS services
-                  FROM visit_dimension_counts GROUP BY customer_id) AS distinct_values
-            ON distinct_values.customer_id = pv.customer_id
-         GROUP BY pv.customer_id, distinct_values.locations, distinct_values.technicians, distinct_values.services
+        SELECT customer_id,
+               max(value) FILTER (WHERE dimension = 7 AND preference_rank = 1)::uuid      AS preferred_location_id,
+               max(value) FILTER (WHERE dimension = 11 AND preference_rank = 1)::uuid     AS preferred_technician_id,
+               max(value) FILTER (WHERE dimension = 13 AND preference_rank = 1)::uuid     AS preferred_service_variation_id,
+               max(value) FILTER (WHERE dimension = 14 AND preference_rank = 1)::smallint AS preferred_weekday,
+               max(distinct_values) FILTER (WHERE dimension = 7)  AS locations,
+               max(distinct_values) FILTER (WHERE dimension = 11) AS technicians,
+               max(distinct_values) FILTER (WHERE dimension = 13) AS services
+          FROM ranked_values
+         GROUP BY customer_id
     ),
     -- notes of any booking (known status or not), newest first, customer's before seller's
     note_items AS (

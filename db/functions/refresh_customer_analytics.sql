@@ -59,6 +59,7 @@ DECLARE
     v_dirty_customers text[];
     v_whole_organization boolean;
     v_customers text[];
+    v_org_rows_changed bigint;
     v_state text; v_message text; v_detail text; v_hint text;
 BEGIN
     -- 1. inputs: fail precisely, before anything changes
@@ -142,7 +143,14 @@ BEGIN
             ELSE
                 v_customers := zorina.customers_to_recompute(v_scope_org, v_dirty_customers,
                                                              v_previous_as_of, v_as_of, v_mode = 'recent');
+                -- past a quarter of the organization, one pass over all of it is cheaper than
+                -- looking the customers up one by one (same result either way)
+                IF cardinality(v_customers) * 4 > (SELECT count(*) FROM public.customer_analytics ca
+                                                    WHERE ca.organization_id = v_scope_org) THEN
+                    v_customers := NULL;
+                END IF;
             END IF;
+            v_org_rows_changed := 0;
 
             -- 3b. compute and merge them
             IF v_customers IS NULL OR cardinality(v_customers) > 0 THEN
@@ -151,21 +159,28 @@ BEGIN
                 SELECT * FROM public.customer_analytics_compute(v_scope_org, v_customers, v_as_of);
                 GET DIAGNOSTICS v_count = ROW_COUNT;
                 v_result.customers_recomputed := v_result.customers_recomputed + v_count;
-                ANALYZE pg_temp.zorina_computed;
+                -- row count and key statistics for the merge's join plan; a full ANALYZE of the
+                -- 65 columns (jsonb included) costs as much as the merge itself
+                ANALYZE pg_temp.zorina_computed (organization_id, square_customer_id);
 
                 v_merge := zorina.merge_computed_rows(v_scope_org, v_customers);
                 v_result.rows_inserted := v_result.rows_inserted + v_merge.rows_inserted;
                 v_result.rows_updated  := v_result.rows_updated + v_merge.rows_updated;
                 v_result.rows_deleted  := v_result.rows_deleted + v_merge.rows_deleted;
+                v_org_rows_changed := v_merge.rows_inserted + v_merge.rows_updated + v_merge.rows_deleted;
             END IF;
 
             -- 3c. everyone else: only time moved for them
             IF v_customers IS NOT NULL THEN
-                v_result.rows_updated := v_result.rows_updated
-                                         + zorina.refresh_time_relative(v_scope_org, v_as_of);
+                v_count := zorina.refresh_time_relative(v_scope_org, v_as_of);
+                v_result.rows_updated := v_result.rows_updated + v_count;
+                v_org_rows_changed := v_org_rows_changed + v_count;
             END IF;
 
-            v_rfm_updated := v_rfm_updated + zorina.refresh_rfm(v_scope_org);
+            -- 3d. RFM ranks move only when some row of the organization moved (or on a full pass)
+            IF v_customers IS NULL OR v_org_rows_changed > 0 THEN
+                v_rfm_updated := v_rfm_updated + zorina.refresh_rfm(v_scope_org);
+            END IF;
 
             INSERT INTO zorina.refresh_state AS s (organization_id, as_of, mode)
             VALUES (v_scope_org, v_as_of, v_mode)

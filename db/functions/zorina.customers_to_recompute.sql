@@ -19,30 +19,43 @@ CREATE OR REPLACE FUNCTION zorina.customers_to_recompute(
     p_organization_id uuid, p_dirty_customers text[], p_previous_as_of timestamptz,
     p_as_of timestamptz, p_recent boolean)
 RETURNS text[]
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, public
 SET TimeZone = 'UTC'
 AS $$
+BEGIN
+    -- plpgsql, not sql: the plan of this statement is cached instead of re-planned every call
+    RETURN (
     WITH
     window_edges AS (  -- instants whose passing changes a figure: (previous - N, as_of - N]
         SELECT p_previous_as_of - n * interval '1 day' AS passed_after,
                p_as_of - n * interval '1 day'          AS passed_until
           FROM unnest(ARRAY[0, 30, 90, 365]) AS n
     ),
+    -- one index range scan per edge (bookings by (organization_id, start_at), payments by
+    -- (organization_id, created_at) where the column type allows it)
     time_moved AS (
-        SELECT b.customer_id
-          FROM public.bookings b
-          JOIN window_edges w ON b.start_at::timestamptz > w.passed_after AND b.start_at::timestamptz <= w.passed_until
-         WHERE b.organization_id = p_organization_id
-           AND b.customer_id IS NOT NULL
-           AND b.status::text IN ('ACCEPTED', 'PENDING')
-        UNION
-        SELECT pay.customer_id
-          FROM public.payments pay
-          JOIN window_edges w ON pay.created_at::timestamptz > w.passed_after AND pay.created_at::timestamptz <= w.passed_until
-         WHERE pay.organization_id = p_organization_id
-           AND pay.customer_id IS NOT NULL
-           AND pay.status::text = 'COMPLETED'
+        SELECT moved.customer_id
+          FROM window_edges w
+         CROSS JOIN LATERAL (
+                SELECT b.customer_id
+                  FROM public.bookings b
+                 WHERE b.organization_id = p_organization_id
+                   AND b.start_at > w.passed_after AT TIME ZONE 'UTC'
+                   AND b.start_at <= w.passed_until AT TIME ZONE 'UTC'
+                   AND b.customer_id IS NOT NULL
+                   AND b.status::text IN ('ACCEPTED', 'PENDING')
+                UNION ALL
+                SELECT pay.customer_id
+                  FROM public.payments pay
+                 WHERE pay.organization_id = p_organization_id
+                   -- `AT TIME ZONE 'UTC'` on the instant, not a cast on the column: works for
+                   -- either column type (zone-less = UTC) and keeps the index usable
+                   AND pay.created_at > w.passed_after AT TIME ZONE 'UTC'
+                   AND pay.created_at <= w.passed_until AT TIME ZONE 'UTC'
+                   AND pay.customer_id IS NOT NULL
+                   AND pay.status::text = 'COMPLETED'
+               ) AS moved
     ),
     dirty_codes AS (
         SELECT DISTINCT lower(btrim(code.value)) AS code
@@ -106,4 +119,6 @@ AS $$
             UNION ALL SELECT customer_id FROM time_moved
             UNION ALL SELECT square_customer_id FROM referral_dependents
             UNION ALL SELECT customer_id FROM recently_written) AS affected
+    );
+END
 $$;

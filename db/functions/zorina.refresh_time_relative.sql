@@ -24,29 +24,25 @@ BEGIN
         RETURN 0;
     END IF;
 
-    WITH moved AS (
-        SELECT ca.square_customer_id,
-               zorina.days_between(ca.last_booking_at, p_as_of)  AS days_since_last_visit,
-               zorina.days_between(ca.first_booking_at, p_as_of) AS tenure_days,
-               zorina.is_overdue(zorina.days_between(ca.last_booking_at, p_as_of),
-                                 ca.avg_days_between_visits)     AS is_overdue,
-               zorina.customer_segment(ca.first_booking_at, ca.last_booking_at, p_as_of,
-                                       v_org.new_days, v_org.active_days, v_org.at_risk_days) AS customer_segment
-          FROM public.customer_analytics ca
-         WHERE ca.organization_id = p_organization_id
-           AND ca.first_booking_at IS NOT NULL
-    )
+    -- one pass over the organization's rows, no self-join: the new values are computed in SET
+    -- and compared in WHERE with the same helpers
     UPDATE public.customer_analytics ca
-       SET days_since_last_visit = m.days_since_last_visit,
-           tenure_days           = m.tenure_days,
-           is_overdue            = m.is_overdue,
-           customer_segment      = m.customer_segment,
+       SET days_since_last_visit = zorina.days_between(ca.last_booking_at, p_as_of),
+           tenure_days           = zorina.days_between(ca.first_booking_at, p_as_of),
+           is_overdue            = zorina.is_overdue(zorina.days_between(ca.last_booking_at, p_as_of),
+                                                     ca.avg_days_between_visits),
+           customer_segment      = zorina.customer_segment(ca.first_booking_at, ca.last_booking_at, p_as_of,
+                                       v_org.new_days, v_org.active_days, v_org.at_risk_days),
            updated_at            = now()
-      FROM moved m
      WHERE ca.organization_id = p_organization_id
-       AND ca.square_customer_id = m.square_customer_id
+       AND ca.first_booking_at IS NOT NULL
        AND (ca.days_since_last_visit, ca.tenure_days, ca.is_overdue, ca.customer_segment)
-           IS DISTINCT FROM (m.days_since_last_visit, m.tenure_days, m.is_overdue, m.customer_segment);
+           IS DISTINCT FROM
+           (zorina.days_between(ca.last_booking_at, p_as_of),
+            zorina.days_between(ca.first_booking_at, p_as_of),
+            zorina.is_overdue(zorina.days_between(ca.last_booking_at, p_as_of), ca.avg_days_between_visits),
+            zorina.customer_segment(ca.first_booking_at, ca.last_booking_at, p_as_of,
+                                    v_org.new_days, v_org.active_days, v_org.at_risk_days));
     GET DIAGNOSTICS v_updated = ROW_COUNT;
     RETURN v_updated;
 END

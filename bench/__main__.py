@@ -1,0 +1,307 @@
+"""The zorina-db benchmark: `python -m bench --scale S|M|L` (run on demand, never in CI).
+
+Creates a fresh database on the embedded cluster, seeds it with the pack's generator, applies
+the pack, VACUUM ANALYZE, then times every case several times in one run and records the
+median and min-max, plus ratios computed within the run (machines are noisy: compare ratios).
+Results go to bench/results/<scale>.json; docs/benchmarks.md is regenerated from every scale
+measured so far.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import psycopg
+
+from deployer import apply as apply_mod
+from deployer.connection import connect
+from deployer.embedded import EmbeddedCluster
+
+from .report import write_report
+
+SCALES = {  # organizations, customers
+    "S": (10, 100_000),
+    "M": (10, 300_000),
+    "L": (20, 1_000_000),
+}
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+
+
+def log(message: str) -> None:
+    print(f"[{datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+
+class Bench:
+    def __init__(self, dsn: str, repeats: int):
+        self.dsn = dsn
+        self.repeats = repeats
+        self.conn = psycopg.connect(dsn, autocommit=True)
+        self.conn.execute("SET jit = off")  # as the pack's compute does; peers get the same server
+        self.results: dict[str, dict] = {}
+
+    def timed(self, sql: str, params=None) -> tuple[float, object]:
+        started = time.perf_counter()
+        cur = self.conn.execute(sql, params)
+        row = cur.fetchone() if cur.description else None
+        return time.perf_counter() - started, row
+
+    def case(self, name: str, sql: str, params=None, before=None, repeats=None, note=None):
+        """Run `before` (untimed) then `sql` (timed), `repeats` times."""
+        seconds, rows = [], []
+        for _ in range(repeats or self.repeats):
+            if before:
+                before()
+            elapsed, row = self.timed(sql, params)
+            seconds.append(elapsed)
+            rows.append(row)
+        self.results[name] = {
+            "median_s": statistics.median(seconds), "min_s": min(seconds), "max_s": max(seconds),
+            "runs": len(seconds), "note": note,
+            "last_row": {k: str(v) for k, v in rows[-1].items()} if isinstance(rows[-1], dict) else None,
+        }
+        log(f"{name}: median {statistics.median(seconds):.3f}s (min {min(seconds):.3f}, max {max(seconds):.3f})")
+        return rows
+
+    def refresh_row(self, mode):
+        cur = self.conn.cursor(row_factory=psycopg.rows.dict_row)
+        return cur.execute("SELECT * FROM refresh_customer_analytics(%s)", [mode]).fetchone()
+
+
+def change_customers(conn, permille: float, round_no: int) -> None:
+    """A mix of source writes for `permille`/1000 of the customers: a third get a new booking,
+    a third a status update, a third lose a payment."""
+    threshold = int(permille * 10)  # out of 10000
+    conn.execute(
+        """
+        WITH chosen AS (
+            SELECT organization_id, square_customer_id,
+                   abs(hashtext(square_customer_id || %(round)s::text)) %% 3 AS kind
+              FROM square_existing_clients
+             WHERE abs(hashtext(square_customer_id || ':' || %(round)s::text || organization_id::text)) %% 10000 < %(threshold)s
+        ),
+        new_bookings AS (
+            INSERT INTO bookings (organization_id, booking_id, customer_id, location_id, start_at, status)
+            SELECT c.organization_id, 'BENCH-' || %(round)s || '-' || c.square_customer_id, c.square_customer_id,
+                   (SELECT l.id FROM locations l WHERE l.organization_id = c.organization_id LIMIT 1),
+                   now() - interval '2 days', 'ACCEPTED'
+              FROM chosen c WHERE c.kind = 0
+            RETURNING 1
+        ),
+        updated AS (
+            UPDATE bookings b SET status = CASE WHEN b.status = 'ACCEPTED' THEN 'NO_SHOW' ELSE 'ACCEPTED' END
+              FROM chosen c
+             WHERE c.kind = 1 AND b.organization_id = c.organization_id AND b.customer_id = c.square_customer_id
+            RETURNING 1
+        ),
+        deleted AS (
+            DELETE FROM payments p USING chosen c
+             WHERE c.kind = 2 AND p.organization_id = c.organization_id AND p.customer_id = c.square_customer_id
+            RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM new_bookings), (SELECT count(*) FROM updated), (SELECT count(*) FROM deleted)
+        """, {"round": round_no, "threshold": threshold})
+
+
+def run(scale: str, repeats: int, keep: bool) -> dict:
+    orgs, customers = SCALES[scale]
+    cluster = EmbeddedCluster()
+    cluster.start()
+    dbname = f"zorina_bench_{scale.lower()}"
+    with psycopg.connect(cluster.dsn("postgres"), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{dbname}"')
+    dsn = cluster.dsn(dbname)
+    log(f"database {dbname}: seeding {customers} customers in {orgs} organizations")
+
+    with connect(dsn, autocommit=True) as conn:
+        apply_mod.install_source_schema(conn, dry_run=False)
+    from click.testing import CliRunner
+
+    from deployer.cli import main as cli_main
+    started = time.perf_counter()
+    seeded = CliRunner().invoke(cli_main, ["seed", "--dsn", dsn, "--orgs", str(orgs), "--customers",
+                                           str(customers), "--years", "3", "--seed", "42", "--json"])
+    if seeded.exit_code != 0:
+        raise SystemExit(seeded.output)
+    seed_seconds = time.perf_counter() - started
+    counts = json.loads(seeded.stdout)
+    log(f"seeded in {seed_seconds:.0f}s: {counts}")
+    apply_mod.apply(dsn, schedule_jobs=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute((HERE / "peers.sql").read_text())
+        conn.execute("VACUUM ANALYZE")
+
+    bench = Bench(dsn, repeats)
+    c = bench.conn
+    # 1. floor
+    bench.case("floor", """
+        SELECT (SELECT count(sub.*) FROM (SELECT organization_id, customer_id, count(*), min(start_at), max(start_at)
+                                            FROM bookings GROUP BY 1, 2) sub),
+               (SELECT count(sub.*) FROM (SELECT organization_id, customer_id, count(*), sum(total_money_amount)
+                                            FROM payments GROUP BY 1, 2) sub)""")
+    # 2. peer: materialized view
+    bench.case("peer_mv_refresh", "REFRESH MATERIALIZED VIEW peer_customer_metrics")
+    bench.case("peer_mv_refresh_concurrently", "REFRESH MATERIALIZED VIEW CONCURRENTLY peer_customer_metrics")
+    # 3. peer: the seed's 90-day CTE upsert of every row
+    bench.case("peer_seed_upsert", "SELECT peer_seed_upsert()")
+    # 4. ours
+    def empty_table():
+        c.execute("TRUNCATE customer_analytics; DELETE FROM zorina.refresh_state; DELETE FROM zorina.dirty_keys")
+    bench.case("ours_full_first_load", "SELECT * FROM refresh_customer_analytics('full')", before=empty_table)
+    rows = bench.case("ours_full_unchanged", "SELECT * FROM refresh_customer_analytics('full')")
+    pid = c.execute("SELECT pg_backend_pid()").fetchone()[0]
+    bench.results["ours_full_unchanged"]["writes"] = [r[4] + r[5] + r[6] for r in rows]
+    bench.results["backend_vm_hwm_kb"] = {"value": _vm_hwm_kb(pid),
+                                          "note": "VmHWM of the backend after full refreshes (includes shared buffers it touched)"}
+    bench.case("ours_incremental_unchanged", "SELECT * FROM refresh_customer_analytics('incremental')")
+    for permille, label in ((1, "0.1pct"), (10, "1pct"), (100, "10pct")):
+        counter = iter(range(1000))
+        bench.case(f"ours_incremental_{label}", "SELECT * FROM refresh_customer_analytics('incremental')",
+                   before=lambda p=permille: change_customers(c, p / 10, f"{p}-{next(counter)}"))
+    bench.case("ours_recent", "SELECT * FROM refresh_customer_analytics('recent')")
+    # 5. change-capture overhead on source writes
+    write_overhead(bench)
+    # 6. reads
+    reads(bench)
+    bench.results["sizes"] = {"value": c.execute(
+        """SELECT json_build_object('customer_analytics_table', pg_size_pretty(pg_table_size('customer_analytics')),
+                                    'customer_analytics_indexes', pg_size_pretty(pg_indexes_size('customer_analytics')),
+                                    'bookings_total', pg_size_pretty(pg_total_relation_size('bookings')),
+                                    'payments_total', pg_size_pretty(pg_total_relation_size('payments')))""").fetchone()[0]}
+    settings = dict(c.execute(
+        """SELECT name, setting || coalesce(unit, '') FROM pg_settings
+            WHERE name IN ('shared_buffers', 'work_mem', 'maintenance_work_mem', 'max_wal_size', 'jit',
+                           'max_parallel_workers_per_gather', 'effective_cache_size', 'server_version',
+                           'synchronous_commit', 'fsync')""").fetchall())
+    result = {
+        "scale": scale, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cores": os.cpu_count(), "ram_gib": round(_ram_gib(), 1), "platform": platform.platform()},
+        "postgres": settings, "data": counts, "seed_seconds": round(seed_seconds, 1),
+        "repeats": repeats, "cases": bench.results,
+    }
+    bench.conn.close()
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{scale}.json").write_text(json.dumps(result, indent=2, default=str))
+    if not keep:
+        with psycopg.connect(cluster.dsn("postgres"), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+    return result
+
+
+def write_overhead(bench: Bench) -> None:
+    c = bench.conn
+    org, location = c.execute("SELECT organization_id, id FROM locations ORDER BY id LIMIT 1").fetchone()
+    inserts = """
+        DO $$
+        DECLARE batch integer;
+        BEGIN
+            FOR batch IN 1 .. 100 LOOP
+                INSERT INTO bookings (organization_id, booking_id, customer_id, location_id, start_at, status)
+                SELECT '{org}', 'OVERHEAD-' || batch || '-' || g, 'C' || lpad(((batch * 1000 + g) % 5000 + 1)::text, 7, '0'),
+                       '{loc}', now() - g * interval '1 minute', 'ACCEPTED'
+                  FROM generate_series(1, 1000) AS g;
+            END LOOP;
+        END $$""".format(org=org, loc=location)
+    updates = """
+        DO $$
+        DECLARE batch integer;
+        BEGIN
+            FOR batch IN 0 .. 99 LOOP
+                UPDATE bookings b SET duration_minutes = coalesce(b.duration_minutes, 0) + 1
+                  FROM overhead_rows o
+                 WHERE o.id = b.id AND o.row_number > batch * 1000 AND o.row_number <= (batch + 1) * 1000;
+            END LOOP;
+        END $$"""
+    triggers = ["zorina_capture_insert", "zorina_capture_update", "zorina_capture_delete"]
+
+    def set_triggers(enabled: bool):
+        for trigger in triggers:
+            c.execute(f"ALTER TABLE bookings {'ENABLE' if enabled else 'DISABLE'} TRIGGER {trigger}")
+
+    def cleanup():
+        set_triggers(False)
+        c.execute("DELETE FROM bookings WHERE booking_id LIKE 'OVERHEAD-%'")
+        c.execute("VACUUM bookings")
+
+    for enabled in (False, True):
+        label = "with_triggers" if enabled else "without_triggers"
+        def before_insert(enabled=enabled):
+            cleanup(); set_triggers(enabled)
+        bench.case(f"writes_insert_100k_{label}", inserts, before=before_insert)
+        set_triggers(enabled)
+        c.execute("""DROP TABLE IF EXISTS overhead_rows;
+                     CREATE TEMP TABLE overhead_rows AS
+                     SELECT id, row_number() OVER (ORDER BY id) AS row_number
+                       FROM bookings WHERE booking_id LIKE 'OVERHEAD-%';
+                     CREATE INDEX ON overhead_rows (row_number); ANALYZE overhead_rows""")
+        bench.case(f"writes_update_100k_{label}", updates, before=lambda e=enabled: set_triggers(e))
+    cleanup()
+    set_triggers(True)
+    c.execute("DELETE FROM zorina.dirty_keys")
+
+
+def reads(bench: Bench) -> None:
+    c = bench.conn
+    org, customer = c.execute(
+        "SELECT organization_id, square_customer_id FROM customer_analytics ORDER BY organization_id LIMIT 1").fetchone()
+    queries = {
+        "read_segment_counts_one_org": ("SELECT customer_segment, count(*) FROM customer_analytics "
+                                        "WHERE organization_id = %s GROUP BY 1", [org]),
+        "read_customer_by_key": ("SELECT * FROM customer_analytics WHERE organization_id = %s AND square_customer_id = %s",
+                                 [org, customer]),
+        "read_daily_view_one_org_90d": ("SELECT * FROM analytics_appointments_by_location_daily WHERE organization_id = %s "
+                                        "AND date > current_date - 90", [org]),
+    }
+    for name, (sql, params) in queries.items():
+        timings, plan = [], None
+        for _ in range(max(3, bench.repeats)):
+            plan = c.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params).fetchone()[0][0]
+            timings.append(plan["Execution Time"] / 1000)
+        top = plan["Plan"]
+        shape = [top["Node Type"]] + [child["Node Type"] for child in top.get("Plans", [])][:3]
+        bench.results[name] = {"median_s": statistics.median(timings), "min_s": min(timings), "max_s": max(timings),
+                               "runs": len(timings), "note": "EXPLAIN ANALYZE execution time; plan: " + " > ".join(shape)}
+        log(f"{name}: {statistics.median(timings) * 1000:.2f} ms ({' > '.join(shape)})")
+
+
+def _vm_hwm_kb(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def _ram_gib() -> float:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            return int(line.split()[1]) / 1024 / 1024
+    return 0.0
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=sorted(SCALES), default="S")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per case (default 3)")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
+    parser.add_argument("--report-only", action="store_true", help="only regenerate docs/benchmarks.md")
+    args = parser.parse_args(argv)
+    if not args.report_only:
+        run(args.scale, args.repeats, args.keep)
+    path = write_report(RESULTS, HERE.parent / "docs" / "benchmarks.md")
+    log(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
