@@ -150,3 +150,13 @@ def table_rows(conn, organization_id=None) -> dict:
 
 def customer_row(conn, organization_id, customer_id) -> dict | None:
     return table_rows(conn, organization_id).get((organization_id, customer_id))
+
+
+@pytest.fixture
+def server_tmp(tmp_path):
+    """tmp_path made reachable by the unprivileged server user (pytest makes it 0700 under root)."""
+    os.chmod(tmp_path, 0o755)
+    for parent in tmp_path.parents:
+        if not os.stat(parent).st_mode & 0o001:
+            os.chmod(parent, os.stat(parent).st_mode | 0o001)
+    return tmp_path

@@ -1,18 +1,13 @@
 """The main job end to end: `zorina-db demo` on an embedded cluster of its own."""
 
-import os
-
 from click.testing import CliRunner
 
 from deployer.cli import main
 from deployer.embedded import EmbeddedCluster
 
 
-def test_demo_runs_end_to_end_and_prints_the_kpi_summary(tmp_path, monkeypatch):
-    os.chmod(tmp_path, 0o755)
-    for parent in tmp_path.parents:
-        if not os.stat(parent).st_mode & 0o001:
-            os.chmod(parent, os.stat(parent).st_mode | 0o001)
+def test_demo_runs_end_to_end_and_prints_the_kpi_summary(server_tmp, monkeypatch):
+    tmp_path = server_tmp
     monkeypatch.setenv("ZORINA_HOME", str(tmp_path / ".zorina"))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     try:

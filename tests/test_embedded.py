@@ -1,7 +1,5 @@
 """The embedded cluster: starts, serves, stops, restarts on its existing data; the CLI manages it."""
 
-import os
-
 import psycopg
 from click.testing import CliRunner
 
@@ -9,11 +7,8 @@ from deployer.cli import main
 from deployer.embedded import EmbeddedCluster
 
 
-def test_start_serve_stop_restart_keeps_data(tmp_path, monkeypatch):
-    os.chmod(tmp_path, 0o755)
-    for parent in tmp_path.parents:
-        if not os.stat(parent).st_mode & 0o001:
-            os.chmod(parent, os.stat(parent).st_mode | 0o001)
+def test_start_serve_stop_restart_keeps_data(server_tmp, monkeypatch):
+    tmp_path = server_tmp
     monkeypatch.setenv("ZORINA_HOME", str(tmp_path / ".zorina"))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     runner = CliRunner()

@@ -45,12 +45,8 @@ def test_apply_in_another_database_schedules_there(cluster, new_database):
     assert cron_jobs(cluster)[f"zorina_full@{dbname}"][1] == dbname
 
 
-def test_apply_without_pg_cron_preloaded_skips_scheduling_clearly(tmp_path):
-    import os
-    os.chmod(tmp_path, 0o755)
-    for parent in tmp_path.parents:
-        if not os.stat(parent).st_mode & 0o001:
-            os.chmod(parent, os.stat(parent).st_mode | 0o001)
+def test_apply_without_pg_cron_preloaded_skips_scheduling_clearly(server_tmp):
+    tmp_path = server_tmp
     plain = EmbeddedCluster(tmp_path / "plain", dbname="plain",
                             extra_settings={"shared_preload_libraries": "''", "fsync": "off"})
     try:

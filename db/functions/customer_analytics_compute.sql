@@ -130,10 +130,11 @@ BEGIN
     ranked_values AS (
         SELECT customer_id, dimension, value,
                row_number() OVER by_preference AS preference_rank,
-               count(*) OVER (PARTITION BY customer_id, dimension) AS distinct_values
+               count(*) OVER (PARTITION BY customer_id COLLATE "C", dimension) AS distinct_values
           FROM visit_dimension_counts
          WHERE value IS NOT NULL
-        WINDOW by_preference AS (PARTITION BY customer_id, dimension
+        -- "C" for every text sort key: bytewise comparison, not the database's (slower) locale
+        WINDOW by_preference AS (PARTITION BY customer_id COLLATE "C", dimension
                                  ORDER BY visits DESC, latest_visit_at DESC, value COLLATE "C")
     ),
     preferences AS (

@@ -168,6 +168,16 @@ BEGIN
                 v_result.rows_updated  := v_result.rows_updated + v_merge.rows_updated;
                 v_result.rows_deleted  := v_result.rows_deleted + v_merge.rows_deleted;
                 v_org_rows_changed := v_merge.rows_inserted + v_merge.rows_updated + v_merge.rows_deleted;
+
+                -- A first load (or a mass delete) leaves the statistics saying the table is
+                -- empty; the next joins against it would go quadratic (seen: 105 s instead of
+                -- 10 s). Refresh the statistics when the row count moved by more than a fifth.
+                IF v_merge.rows_inserted + v_merge.rows_deleted > 1000
+                   AND (v_merge.rows_inserted + v_merge.rows_deleted) * 5 >
+                       (SELECT greatest(c.reltuples, 0) FROM pg_catalog.pg_class c
+                         WHERE c.oid = 'public.customer_analytics'::regclass) THEN
+                    ANALYZE public.customer_analytics;
+                END IF;
             END IF;
 
             -- 3c. everyone else: only time moved for them

@@ -10,6 +10,10 @@ CREATE OR REPLACE FUNCTION zorina.refresh_rfm(p_organization_id uuid)
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, public
+-- Always a whole organization: hash joins are right. With statistics that lag behind (a first
+-- load, an organization not yet in the histogram) the planner estimated 1 row and chose nested
+-- loops over the organization's rows: 42 s instead of 50 ms for 10k customers.
+SET enable_nestloop = off
 AS $$
 DECLARE
     v_updated bigint;
