@@ -178,7 +178,7 @@ def run(scale: str, repeats: int, keep: bool) -> dict:
                                     'bookings_total', pg_size_pretty(pg_total_relation_size('bookings')),
                                     'payments_total', pg_size_pretty(pg_total_relation_size('payments')))""").fetchone()[0]}
     settings = dict(c.execute(
-        """SELECT name, setting || coalesce(unit, '') FROM pg_settings
+        """SELECT name, current_setting(name) FROM pg_settings
             WHERE name IN ('shared_buffers', 'work_mem', 'maintenance_work_mem', 'max_wal_size', 'jit',
                            'max_parallel_workers_per_gather', 'effective_cache_size', 'server_version',
                            'synchronous_commit', 'fsync')""").fetchall())

@@ -28,6 +28,15 @@ CASE_LABELS = {
 }
 
 
+def _setting(value: str) -> str:
+    """Results written before 2026-11-25 14:20 glued pg_settings.setting to an 8kB unit
+    ("1310728kB" = 131072 blocks of 8kB); show those as sizes."""
+    if value.endswith("8kB") and value[:-3].isdigit():
+        kib = int(value[:-3]) * 8
+        return f"{kib // 1048576}GB" if kib % 1048576 == 0 else f"{kib // 1024}MB"
+    return value
+
+
 def _fmt(seconds: float) -> str:
     return f"{seconds * 1000:.2f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
@@ -85,7 +94,7 @@ def write_report(results_dir: Path, out: Path) -> Path:
                   f"(seeded in {result['seed_seconds']} s).  ",
                   f"Machine: {result['machine']['cores']} cores, {result['machine']['ram_gib']} GiB RAM, "
                   f"{result['machine']['platform']}.  ",
-                  "PostgreSQL: " + ", ".join(f"{k} = {v}" for k, v in sorted(result["postgres"].items())) + ".  ",
+                  "PostgreSQL: " + ", ".join(f"{k} = {_setting(v)}" for k, v in sorted(result["postgres"].items())) + ".  ",
                   f"Runs per case: {result['repeats']}.", "",
                   "### Targets", "", "| target | measured | met |", "|---|---|---|"]
         for label, measured, met in targets(cases):
