@@ -145,8 +145,9 @@ BEGIN
                                                              v_previous_as_of, v_as_of, v_mode = 'recent');
                 -- past a quarter of the organization, one pass over all of it is cheaper than
                 -- looking the customers up one by one (same result either way)
-                IF cardinality(v_customers) * 4 > (SELECT count(*) FROM public.customer_analytics ca
-                                                    WHERE ca.organization_id = v_scope_org) THEN
+                IF cardinality(v_customers) > 1000
+                   AND cardinality(v_customers) * 4 > (SELECT count(*) FROM public.customer_analytics ca
+                                                        WHERE ca.organization_id = v_scope_org) THEN
                     v_customers := NULL;
                 END IF;
             END IF;

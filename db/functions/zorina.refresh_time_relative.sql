@@ -8,6 +8,8 @@
  * customer_analytics_compute, so the formulas exist once. Writes only rows whose values move
  * (a day boundary, a segment threshold). Customers without a visit have nothing relative.
  * Rows recomputed in the same refresh are already current: the IS DISTINCT FROM test skips them.
+ * Only rows whose next day boundary (zorina.next_day_boundary) is at or before as_of can move;
+ * an expression index finds them, so a quiet 5-minute run reads a handful of rows.
  */
 CREATE OR REPLACE FUNCTION zorina.refresh_time_relative(
     p_organization_id uuid, p_as_of timestamptz)
@@ -36,6 +38,9 @@ BEGIN
            updated_at            = now()
      WHERE ca.organization_id = p_organization_id
        AND ca.first_booking_at IS NOT NULL
+       -- only rows whose next day boundary has passed (index range scan)
+       AND zorina.next_day_boundary(ca.first_booking_at, ca.last_booking_at, ca.tenure_days, ca.days_since_last_visit)
+           <= extract(epoch FROM p_as_of)::double precision
        AND (ca.days_since_last_visit, ca.tenure_days, ca.is_overdue, ca.customer_segment)
            IS DISTINCT FROM
            (zorina.days_between(ca.last_booking_at, p_as_of),

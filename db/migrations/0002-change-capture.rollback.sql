@@ -14,6 +14,8 @@ $$;
 DROP TRIGGER IF EXISTS zorina_capture_update ON public.organizations;
 DROP FUNCTION IF EXISTS zorina.capture_changed_organizations();
 DROP FUNCTION IF EXISTS zorina.capture_changed_keys();
+DROP INDEX IF EXISTS public.customer_analytics_next_day_boundary_idx;
+DROP FUNCTION IF EXISTS zorina.next_day_boundary(timestamptz, timestamptz, integer, integer);
 DROP INDEX IF EXISTS public.customer_analytics_referral_source_idx;
 DROP INDEX IF EXISTS public.customer_analytics_referred_by_idx;
 DROP TABLE IF EXISTS zorina.dirty_keys;

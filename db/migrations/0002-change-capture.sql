@@ -24,6 +24,25 @@ CREATE INDEX customer_analytics_referral_source_idx
     ON public.customer_analytics (organization_id, lower(referral_source))
     WHERE referral_source IS NOT NULL;
 
+-- zorina.next_day_boundary(first_booking_at, last_booking_at, tenure_days, days_since_last_visit):
+-- the first instant (epoch seconds) at which a stored row's time-relative columns can change -
+-- the next whole day after its last visit or after its first visit; segment and is_overdue are
+-- functions of those day counts. The time-relative pass reads only rows whose boundary has
+-- passed, through the expression index below. It lives here, not in db/functions: an indexed
+-- function is schema history (changing it means a new migration and a REINDEX).
+CREATE FUNCTION zorina.next_day_boundary(
+    first_booking_at timestamptz, last_booking_at timestamptz, tenure_days integer, days_since_last_visit integer)
+RETURNS double precision
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $fn$
+    SELECT least(extract(epoch FROM last_booking_at)::double precision + (days_since_last_visit + 1) * 86400.0,
+                 extract(epoch FROM first_booking_at)::double precision + (tenure_days + 1) * 86400.0)
+$fn$;
+CREATE INDEX customer_analytics_next_day_boundary_idx
+    ON public.customer_analytics (organization_id,
+        zorina.next_day_boundary(first_booking_at, last_booking_at, tenure_days, days_since_last_visit))
+    WHERE first_booking_at IS NOT NULL;
+
 CREATE FUNCTION zorina.capture_changed_keys()
 RETURNS trigger
 LANGUAGE plpgsql
