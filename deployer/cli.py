@@ -23,6 +23,7 @@ from . import __version__
 from . import apply as apply_mod
 from .connection import connect, describe, resolve_dsn
 from .embedded import EmbeddedCluster, EmbeddedError
+from .schedule import ScheduleError
 
 EXIT_USAGE = 2
 EXIT_CONTRACT = 3
@@ -53,7 +54,7 @@ def progress(message: str) -> None:
 
 
 def database_errors(command):
-    """Turn database and cluster errors into one-line failures."""
+    """Turn database, cluster and pg_cron errors into one-line failures."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
@@ -70,7 +71,7 @@ def database_errors(command):
             if diag.message_hint:
                 parts.append(f"HINT: {diag.message_hint}")
             raise Failure(" | ".join(parts)) from None
-        except EmbeddedError as exc:
+        except (EmbeddedError, ScheduleError) as exc:
             if ctx.obj.get("debug"):
                 raise
             raise Failure(str(exc)) from None

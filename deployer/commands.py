@@ -186,20 +186,6 @@ def demo(ctx, customers, orgs):
 
 # -- scheduling and monitoring ------------------------------------------------------------------
 
-def _schedule_errors(func):
-    import functools
-
-    from .schedule import ScheduleError
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except ScheduleError as exc:
-            raise Failure(str(exc)) from None
-    return wrapper
-
-
 @main.command()
 @dsn_option
 @click.option("--job", "job_name", default=None, help="incremental, recent, full or cleanup.")
@@ -210,7 +196,6 @@ def _schedule_errors(func):
               help="Days of refresh logs and pg_cron run history the cleanup job keeps.")
 @json_option
 @database_errors
-@_schedule_errors
 def schedule(dsn, job_name, every, active, retention_days, as_json):
     """Create the pack's pg_cron jobs, or change one (--job with --every / --disable / --enable)."""
     from . import schedule as schedule_mod
@@ -220,9 +205,8 @@ def schedule(dsn, job_name, every, active, retention_days, as_json):
         if every is not None or active is not None or retention_days is not None:
             raise Failure(f"--every, --enable, --disable and --retention-days need --job "
                           f"({', '.join(schedule_mod.JOB_NAMES)})", 2)
-        report = schedule_mod.ensure_jobs(dsn)
-        if report.note and report.note.startswith("scheduling skipped"):
-            raise Failure(report.note)
+        schedule_mod.require_preloaded(dsn)
+        schedule_mod.ensure_jobs(dsn)
     else:
         schedule_mod.set_job(dsn, job_name, every=every, active=active, retention_days=retention_days)
     jobs = schedule_mod.job_status(dsn) or []
@@ -238,7 +222,6 @@ def schedule(dsn, job_name, every, active, retention_days, as_json):
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @json_option
 @database_errors
-@_schedule_errors
 def unschedule(dsn, yes, as_json):
     """Remove every pg_cron job of the pack for this database."""
     import sys

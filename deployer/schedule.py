@@ -133,10 +133,16 @@ def ensure_jobs(dsn: str, *, dry_run: bool = False):
     return report
 
 
-def _require_cron(dsn: str) -> tuple[CronTarget, str]:
+def require_preloaded(dsn: str) -> tuple[CronTarget, str]:
+    """The cron target; ScheduleError (with how to enable it) where pg_cron is not preloaded."""
     target, cron_dsn = _target(dsn)
     if not target.preloaded:
         raise ScheduleError("pg_cron is not preloaded on this server; " + ENABLE_HINT.format(db=target.target_database))
+    return target, cron_dsn
+
+
+def _require_cron(dsn: str) -> tuple[CronTarget, str]:
+    target, cron_dsn = require_preloaded(dsn)
     with connect(cron_dsn, autocommit=True) as conn:
         if conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_cron'").fetchone() is None:
             raise ScheduleError(f"pg_cron is not created in database {target.cron_database}; run `zorina-db apply` first")
