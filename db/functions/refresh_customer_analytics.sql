@@ -19,9 +19,12 @@
  * refused (use full or org). An organization never refreshed, or whose settings changed, is
  * recomputed whole in any mode.
  *
- * Per organization: compute (customer_analytics_compute), merge only rows that changed, delete
+ * Per organization: compute (zorina.compute_customer_rows), merge only rows that changed, delete
  * rows of vanished profiles, recompute RFM from the table, record the as_of in
- * zorina.refresh_state, and delete the dirty keys it claimed. Dirty keys are claimed with
+ * zorina.refresh_state, and delete the dirty keys it claimed. Organizations recomputed whole
+ * (every one in full/org mode) are computed a few at a time by one statement, one organization
+ * per parallel worker (zorina.compute_organizations): the refresh stays one transaction and
+ * still uses more than one core. Dirty keys are claimed with
  * FOR UPDATE SKIP LOCKED and deleted only by a refresh that commits, so a failed run loses none.
  * One transaction: on error nothing stays, except the application_logs row, written
  * autonomously (zorina.write_refresh_log), and the error is re-raised unchanged.
@@ -60,6 +63,15 @@ DECLARE
     v_whole_organization boolean;
     v_customers text[];
     v_org_rows_changed bigint;
+    v_all_claimed_ids bigint[] := ARRAY[]::bigint[];
+    v_refreshed uuid[] := ARRAY[]::uuid[];
+    v_whole_organizations uuid[] := ARRAY[]::uuid[];
+    -- organizations computed by one statement (zorina.compute_organizations): enough to keep two
+    -- parallel workers busy when organizations differ in size, few enough to bound the staging
+    -- table (4 x 50k customers at L)
+    v_batch_size constant integer := 4;
+    v_batch_start integer;
+    v_batch uuid[];
     v_state text; v_message text; v_detail text; v_hint text;
 BEGIN
     -- 1. inputs: fail precisely, before anything changes
@@ -119,14 +131,14 @@ BEGIN
 
     -- 3. the work, all or nothing
     BEGIN
-        PERFORM zorina.prepare_computed_rows();
-
+        -- 3a. per organization: which customers (claim its dirty keys: deleted only at commit).
+        --     Listed customers are recomputed right away; whole organizations are collected
+        --     and computed together in 3b, several at once.
         FOR v_scope_org IN
             SELECT o.id FROM public.organizations o
              WHERE v_org IS NULL OR o.id = v_org
              ORDER BY o.id
         LOOP
-            -- 3a. which customers: claim this organization's dirty keys (deleted only at commit)
             SELECT coalesce(array_agg(k.id), ARRAY[]::bigint[]),
                    coalesce(bool_or(k.square_customer_id IS NULL), false),
                    coalesce(array_agg(DISTINCT k.square_customer_id)
@@ -135,6 +147,8 @@ BEGIN
               FROM (SELECT d.id, d.square_customer_id FROM zorina.dirty_keys d
                      WHERE d.organization_id = v_scope_org
                        FOR UPDATE SKIP LOCKED) AS k;
+            v_all_claimed_ids := v_all_claimed_ids || v_claimed_ids;
+            v_refreshed := v_refreshed || v_scope_org;
             SELECT s.as_of INTO v_previous_as_of
               FROM zorina.refresh_state s WHERE s.organization_id = v_scope_org;
 
@@ -151,55 +165,60 @@ BEGIN
                     v_customers := NULL;
                 END IF;
             END IF;
-            v_org_rows_changed := 0;
 
-            -- 3b. compute and merge them
-            IF v_customers IS NULL OR cardinality(v_customers) > 0 THEN
-                TRUNCATE pg_temp.zorina_computed;
+            IF v_customers IS NULL THEN
+                v_whole_organizations := v_whole_organizations || v_scope_org;
+                CONTINUE;
+            END IF;
+
+            v_org_rows_changed := 0;
+            IF cardinality(v_customers) > 0 THEN
+                PERFORM zorina.prepare_computed_rows();
                 INSERT INTO pg_temp.zorina_computed
                 SELECT * FROM public.customer_analytics_compute(v_scope_org, v_customers, v_as_of);
                 GET DIAGNOSTICS v_count = ROW_COUNT;
                 v_result.customers_recomputed := v_result.customers_recomputed + v_count;
-                -- row count and key statistics for the merge's join plan; a full ANALYZE of the
-                -- 65 columns (jsonb included) costs as much as the merge itself
-                ANALYZE pg_temp.zorina_computed (organization_id, square_customer_id);
-
-                v_merge := zorina.merge_computed_rows(v_scope_org, v_customers);
+                v_merge := zorina.merge_computed_rows(ARRAY[v_scope_org], v_customers);
                 v_result.rows_inserted := v_result.rows_inserted + v_merge.rows_inserted;
                 v_result.rows_updated  := v_result.rows_updated + v_merge.rows_updated;
                 v_result.rows_deleted  := v_result.rows_deleted + v_merge.rows_deleted;
                 v_org_rows_changed := v_merge.rows_inserted + v_merge.rows_updated + v_merge.rows_deleted;
-
-                -- A first load (or a mass delete) leaves the statistics saying the table is
-                -- empty; the next joins against it would go quadratic (seen: 105 s instead of
-                -- 10 s). Refresh the statistics when the row count moved by more than a fifth.
-                IF v_merge.rows_inserted + v_merge.rows_deleted > 1000
-                   AND (v_merge.rows_inserted + v_merge.rows_deleted) * 5 >
-                       (SELECT greatest(c.reltuples, 0) FROM pg_catalog.pg_class c
-                         WHERE c.oid = 'public.customer_analytics'::regclass) THEN
-                    ANALYZE public.customer_analytics;
-                END IF;
             END IF;
 
-            -- 3c. everyone else: only time moved for them
-            IF v_customers IS NOT NULL THEN
-                v_count := zorina.refresh_time_relative(v_scope_org, v_as_of);
-                v_result.rows_updated := v_result.rows_updated + v_count;
-                v_org_rows_changed := v_org_rows_changed + v_count;
-            END IF;
+            -- everyone else: only time moved for them
+            v_count := zorina.refresh_time_relative(v_scope_org, v_as_of);
+            v_result.rows_updated := v_result.rows_updated + v_count;
+            v_org_rows_changed := v_org_rows_changed + v_count;
 
-            -- 3d. RFM ranks move only when some row of the organization moved (or on a full pass)
-            IF v_customers IS NULL OR v_org_rows_changed > 0 THEN
+            -- RFM ranks move only when some row of the organization moved
+            IF v_org_rows_changed > 0 THEN
                 v_rfm_updated := v_rfm_updated + zorina.refresh_rfm(v_scope_org);
             END IF;
-
-            INSERT INTO zorina.refresh_state AS s (organization_id, as_of, mode)
-            VALUES (v_scope_org, v_as_of, v_mode)
-            ON CONFLICT (organization_id) DO UPDATE
-               SET as_of = excluded.as_of, mode = excluded.mode, refreshed_at = now();
-
-            DELETE FROM zorina.dirty_keys d WHERE d.id = ANY (v_claimed_ids);
         END LOOP;
+
+        -- 3b. whole organizations, a batch at a time: one statement computes a batch with one
+        --     organization per parallel worker (zorina.compute_organizations), then the batch is
+        --     merged and its RFM scores recomputed. A batch bounds the staging table (and the
+        --     merge's hash joins) at a few organizations' rows.
+        FOR v_batch_start IN 1 .. coalesce(cardinality(v_whole_organizations), 0) BY v_batch_size LOOP
+            v_batch := v_whole_organizations[v_batch_start : v_batch_start + v_batch_size - 1];
+            v_count := zorina.compute_organizations(v_batch, v_as_of);
+            v_result.customers_recomputed := v_result.customers_recomputed + v_count;
+            v_merge := zorina.merge_computed_rows(v_batch, NULL);
+            v_result.rows_inserted := v_result.rows_inserted + v_merge.rows_inserted;
+            v_result.rows_updated  := v_result.rows_updated + v_merge.rows_updated;
+            v_result.rows_deleted  := v_result.rows_deleted + v_merge.rows_deleted;
+            FOREACH v_scope_org IN ARRAY v_batch LOOP
+                v_rfm_updated := v_rfm_updated + zorina.refresh_rfm(v_scope_org);
+            END LOOP;
+        END LOOP;
+
+        -- 3c. record the as_of of every organization refreshed; release the dirty keys claimed
+        INSERT INTO zorina.refresh_state AS s (organization_id, as_of, mode)
+        SELECT done.organization_id, v_as_of, v_mode FROM unnest(v_refreshed) AS done(organization_id)
+        ON CONFLICT (organization_id) DO UPDATE
+           SET as_of = excluded.as_of, mode = excluded.mode, refreshed_at = now();
+        DELETE FROM zorina.dirty_keys d WHERE d.id = ANY (v_all_claimed_ids);
 
         IF v_org IS NULL THEN
             -- rows of organizations that no longer exist

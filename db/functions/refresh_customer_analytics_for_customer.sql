@@ -50,7 +50,7 @@ BEGIN
     INSERT INTO pg_temp.zorina_computed
     SELECT * FROM public.customer_analytics_compute(v_org, ARRAY[v_customer], v_as_of);
 
-    v_merge := zorina.merge_computed_rows(v_org, ARRAY[v_customer]);
+    v_merge := zorina.merge_computed_rows(ARRAY[v_org], ARRAY[v_customer]);
     IF v_merge.rows_inserted + v_merge.rows_updated + v_merge.rows_deleted > 0 THEN
         PERFORM zorina.refresh_rfm(v_org);
     END IF;

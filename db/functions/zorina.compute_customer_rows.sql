@@ -1,0 +1,355 @@
+/*
+ * zorina.compute_customer_rows(organization_id, customer_ids, as_of,
+ *                              time_zone, new_days, active_days, at_risk_days)
+ *   -> SETOF customer_analytics
+ *
+ * THE definition of every metric of the contract (metrics.md section 3). It reads the source
+ * tables and returns one row per profile of the organization (or of the listed customers)
+ * exactly as a full refresh at as_of would store it. It writes nothing. Callers go through
+ * public.customer_analytics_compute (which reads the organization's settings first) or, in
+ * refresh_customer_analytics, call it directly with the settings already read. Every refresh
+ * mode, the per-customer refresh and the verification suite use it: no formula lives anywhere
+ * else. Two things it leaves to its callers:
+ *   - rfm_* columns are NULL: RFM scores are relative to the whole organization and are
+ *     derived from the stored table by zorina.refresh_rfm (so a one-customer refresh is cheap);
+ *   - created_at / updated_at are NULL: they are bookkeeping of the stored row.
+ * The organization's settings come in as arguments (zorina.organization_profile reads them) so
+ * that this function is PARALLEL SAFE: a full refresh computes several organizations at once in
+ * parallel workers, where the time-zone check's exception block (a subtransaction) is not allowed.
+ *
+ * Time zones: `SET TimeZone = UTC` makes every zone-less source timestamp (Prisma stores some
+ * as `timestamp without time zone`) read as UTC through the explicit ::timestamptz casts, and
+ * keeps the result independent of the caller's session. Business time (the weekday) is the
+ * organization's zone, applied explicitly.
+ * Statuses are compared as text so enum-typed status columns work unchanged.
+ * force_custom_plan: the plan is made for the actual arguments (a whole organization scans,
+ * a few customers use the (organization_id, customer_id) indexes).
+ * jit = off: the planner's row estimates for the grouped CTEs are poor, the costs it derives
+ * cross the JIT thresholds, and compiling then costs more than the query (measured: 2.3 s with
+ * JIT vs 0.5 s without for one organization of 10k customers). For the same reason it chose
+ * merge joins with sorts over hash joins of the per-customer aggregates: enable_mergejoin = off.
+ * max_parallel_workers_per_gather = 0: for one organization a serial plan is faster than
+ * parallel bitmap scans (480 ms vs 520-550 ms at 10k customers); the parallelism that pays is
+ * one organization per worker (see refresh_customer_analytics).
+ * COST / ROWS: a whole organization is expensive; without it the planner never considers a
+ * parallel plan for several of these calls side by side.
+ */
+CREATE OR REPLACE FUNCTION zorina.compute_customer_rows(
+    organization_id uuid,
+    customer_ids text[],
+    as_of timestamptz,
+    time_zone text,
+    new_days integer,
+    active_days integer,
+    at_risk_days integer)
+RETURNS SETOF public.customer_analytics
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+COST 1000000 ROWS 10000
+SET search_path = pg_catalog, public
+SET TimeZone = 'UTC'
+SET plan_cache_mode = force_custom_plan
+SET jit = off
+SET enable_mergejoin = off
+SET max_parallel_workers_per_gather = 0
+AS $function$
+#variable_conflict use_column
+DECLARE
+    v_org constant uuid := compute_customer_rows.organization_id;
+    v_ids constant text[] := compute_customer_rows.customer_ids;
+    v_as_of constant timestamptz := compute_customer_rows.as_of;
+    v_time_zone constant text := compute_customer_rows.time_zone;
+    v_new_days constant integer := compute_customer_rows.new_days;
+    v_active_days constant integer := compute_customer_rows.active_days;
+    v_at_risk_days constant integer := compute_customer_rows.at_risk_days;
+    -- window edges, computed once (timestamptz - interval is STABLE: in a query it would be
+    -- evaluated again for every row); in UTC, as everything here
+    v_since_30d  constant timestamptz := v_as_of - interval '30 days';
+    v_since_90d  constant timestamptz := v_as_of - interval '90 days';
+    v_since_365d constant timestamptz := v_as_of - interval '365 days';
+BEGIN
+    RETURN QUERY
+    WITH
+    profiles AS MATERIALIZED (
+        SELECT c.*
+          FROM public.square_existing_clients c
+         WHERE c.organization_id = v_org
+           AND (v_ids IS NULL OR c.square_customer_id = ANY (v_ids))
+    ),
+    -- Every aggregate below reads the organization's bookings (or the listed customers') directly
+    -- and groups by customer_id with hash aggregation: no ordered or DISTINCT aggregate, no sort of
+    -- all bookings. Bookings whose customer has no profile are aggregated too and dropped by the
+    -- final join from profiles (cheaper than joining every booking to its profile first).
+    -- Each booking's status is classified once (a CASE, not one comparison per aggregate: a
+    -- flattened LATERAL would repeat the expression in every FILTER); OFFSET 0 keeps this
+    -- projection from being flattened into the aggregate.
+    classified_bookings AS (
+        SELECT b.customer_id,
+               b.start_at::timestamptz AS start_at,
+               b.duration_minutes,
+               CASE b.status::text
+                   WHEN 'ACCEPTED' THEN 1 WHEN 'PENDING' THEN 2 WHEN 'CANCELLED_BY_CUSTOMER' THEN 3
+                   WHEN 'CANCELLED_BY_SELLER' THEN 4 WHEN 'NO_SHOW' THEN 5 WHEN 'DECLINED' THEN 6
+                   ELSE 0  -- not one of the six known statuses
+               END AS status_code,
+               b.start_at::timestamptz <= v_as_of AS has_started
+          FROM public.bookings b
+         WHERE b.organization_id = v_org
+           AND b.customer_id IS NOT NULL
+           AND (v_ids IS NULL OR b.customer_id = ANY (v_ids))
+        OFFSET 0
+    ),
+    booking_figures AS (
+        SELECT b.customer_id,
+               -- status_code 1 = ACCEPTED: a visit once started, upcoming before (with 2 = PENDING)
+               min(b.start_at) FILTER (WHERE b.status_code = 1 AND b.has_started)          AS first_booking_at,
+               max(b.start_at) FILTER (WHERE b.status_code = 1 AND b.has_started)          AS last_booking_at,
+               min(b.start_at) FILTER (WHERE b.status_code IN (1, 2) AND NOT b.has_started) AS next_booking_at,
+               count(*) FILTER (WHERE b.status_code <> 0)                                  AS total_bookings,
+               count(*) FILTER (WHERE b.status_code = 1 AND b.has_started)                 AS visits,
+               count(*) FILTER (WHERE b.status_code IN (1, 2) AND NOT b.has_started)       AS upcoming_bookings,
+               count(*) FILTER (WHERE b.status_code = 3)                                   AS cancelled_by_customer,
+               count(*) FILTER (WHERE b.status_code = 4)                                   AS cancelled_by_seller,
+               count(*) FILTER (WHERE b.status_code = 5)                                   AS no_shows,
+               count(*) FILTER (WHERE b.status_code = 6)                                   AS declined,
+               count(*) FILTER (WHERE b.status_code = 1 AND b.has_started
+                                  AND b.start_at > v_since_30d)          AS visits_last_30d,
+               count(*) FILTER (WHERE b.status_code = 1 AND b.has_started
+                                  AND b.start_at > v_since_90d)          AS visits_last_90d,
+               count(*) FILTER (WHERE b.status_code = 1 AND b.has_started
+                                  AND b.start_at > v_since_365d)         AS visits_last_365d,
+               coalesce(sum(coalesce(b.duration_minutes, 0))
+                            FILTER (WHERE b.status_code = 1 AND b.has_started), 0)         AS booked_minutes
+          FROM classified_bookings b
+         GROUP BY b.customer_id
+    ),
+    -- the location of the first and of the last visit; at the same instant the smallest booking
+    -- id wins: min() over [booking_id, location] arrays compares booking ids bytewise first
+    first_last_visit AS (
+        SELECT b.customer_id,
+               (min(ARRAY[b.booking_id COLLATE "C", b.location_id::text])
+                    FILTER (WHERE b.start_at::timestamptz = bf.first_booking_at))[2]::uuid AS first_visit_location_id,
+               (min(ARRAY[b.booking_id COLLATE "C", b.location_id::text])
+                    FILTER (WHERE b.start_at::timestamptz = bf.last_booking_at))[2]::uuid  AS last_visit_location_id
+          FROM public.bookings b
+          JOIN booking_figures bf
+            ON bf.customer_id = b.customer_id
+           AND b.start_at::timestamptz IN (bf.first_booking_at, bf.last_booking_at)
+         WHERE b.organization_id = v_org
+           AND (v_ids IS NULL OR b.customer_id = ANY (v_ids))
+           AND b.status::text = 'ACCEPTED'
+         GROUP BY b.customer_id
+    ),
+    -- "preferred X" = the mode over visits: most visits, then the most recent visit, then the
+    -- smallest value. One grouping-sets pass counts visits per customer and location,
+    -- technician, service and business weekday; the same groups give the distinct counts.
+    -- Values are compared as text in "C" order: for uuids (fixed-width lowercase hex) that is
+    -- their byte order, for weekdays 1..7 their numeric order.
+    visit_dimension_counts AS (
+        SELECT b.customer_id,
+               -- 7: grouped by location, 11: technician, 13: service, 14: weekday (GROUPING bits)
+               GROUPING(b.location_id, b.technician_id, b.service_variation_id, visit_weekday.weekday) AS dimension,
+               coalesce(b.location_id::text, b.technician_id::text, b.service_variation_id::text,
+                        visit_weekday.weekday::text) AS value,
+               count(*) AS visits,
+               max(b.start_at::timestamptz) AS latest_visit_at
+          FROM public.bookings b
+         CROSS JOIN LATERAL (SELECT extract(isodow FROM b.start_at::timestamptz AT TIME ZONE v_time_zone)::integer
+                                        AS weekday) AS visit_weekday
+         WHERE b.organization_id = v_org
+           AND b.customer_id IS NOT NULL
+           AND (v_ids IS NULL OR b.customer_id = ANY (v_ids))
+           AND b.status::text = 'ACCEPTED' AND b.start_at::timestamptz <= v_as_of
+         GROUP BY GROUPING SETS ((b.customer_id, b.location_id), (b.customer_id, b.technician_id),
+                                 (b.customer_id, b.service_variation_id), (b.customer_id, visit_weekday.weekday))
+    ),
+    -- one sort ranks every value of every dimension and counts the distinct values
+    ranked_values AS (
+        SELECT customer_id, dimension, value,
+               row_number() OVER by_preference AS preference_rank,
+               count(*) OVER (PARTITION BY customer_id COLLATE "C", dimension) AS distinct_values
+          FROM visit_dimension_counts
+         WHERE value IS NOT NULL
+        -- "C" for every text sort key: bytewise comparison, not the database's (slower) locale
+        WINDOW by_preference AS (PARTITION BY customer_id COLLATE "C", dimension
+                                 ORDER BY visits DESC, latest_visit_at DESC, value COLLATE "C")
+    ),
+    preferences AS (
+        SELECT customer_id,
+               max(value) FILTER (WHERE dimension = 7 AND preference_rank = 1)::uuid      AS preferred_location_id,
+               max(value) FILTER (WHERE dimension = 11 AND preference_rank = 1)::uuid     AS preferred_technician_id,
+               max(value) FILTER (WHERE dimension = 13 AND preference_rank = 1)::uuid     AS preferred_service_variation_id,
+               max(value) FILTER (WHERE dimension = 14 AND preference_rank = 1)::smallint AS preferred_weekday,
+               max(distinct_values) FILTER (WHERE dimension = 7)  AS locations,
+               max(distinct_values) FILTER (WHERE dimension = 11) AS technicians,
+               max(distinct_values) FILTER (WHERE dimension = 13) AS services
+          FROM ranked_values
+         GROUP BY customer_id
+    ),
+    -- notes of any booking (known status or not), newest first, customer's before seller's
+    note_items AS (
+        SELECT b.customer_id, b.start_at::timestamptz AS start_at, b.booking_id, n.source_rank,
+               jsonb_build_object('booking_id', b.booking_id, 'start_at', b.start_at::timestamptz,
+                                  'source', n.source, 'note', n.note) AS item
+          FROM public.bookings b
+         CROSS JOIN LATERAL (VALUES (1, 'customer', b.customer_note),
+                                    (2, 'seller',   b.seller_note)) AS n(source_rank, source, note)
+         WHERE b.organization_id = v_org
+           AND b.customer_id IS NOT NULL
+           AND (v_ids IS NULL OR b.customer_id = ANY (v_ids))
+           AND (btrim(b.customer_note) <> '' OR btrim(b.seller_note) <> '')
+           AND btrim(n.note) <> ''
+    ),
+    notes AS (
+        SELECT customer_id,
+               jsonb_agg(item ORDER BY start_at DESC, booking_id COLLATE "C", source_rank) AS booking_notes
+          FROM note_items
+         GROUP BY customer_id
+    ),
+    -- completed payments, whatever their created_at; "revenue" is always total minus tip
+    completed_payments AS (
+        SELECT pay.customer_id,
+               pay.total_money_amount::bigint AS total_cents,
+               coalesce(pay.tip_money_amount, 0)::bigint AS tip_cents,
+               pay.total_money_amount::bigint - coalesce(pay.tip_money_amount, 0) AS revenue_cents,
+               pay.created_at::timestamptz AS created_at
+          FROM public.payments pay
+         WHERE pay.organization_id = v_org
+           AND pay.customer_id IS NOT NULL
+           AND (v_ids IS NULL OR pay.customer_id = ANY (v_ids))
+           AND pay.status::text = 'COMPLETED'
+        OFFSET 0  -- evaluate the casts once per payment (see classified_bookings)
+    ),
+    payment_figures AS (
+        SELECT pay.customer_id,
+               count(*)                       AS total_payments,
+               sum(pay.total_cents)           AS gross_revenue_cents,
+               sum(pay.tip_cents)             AS total_tips_cents,
+               sum(pay.revenue_cents)         AS total_revenue_cents,
+               max(pay.revenue_cents)         AS max_ticket_cents,
+               min(pay.created_at)            AS first_payment_at,
+               max(pay.created_at)            AS last_payment_at,
+               coalesce(sum(pay.revenue_cents) FILTER (WHERE pay.created_at > v_since_30d
+                                                         AND pay.created_at <= v_as_of), 0)  AS revenue_last_30d_cents,
+               coalesce(sum(pay.revenue_cents) FILTER (WHERE pay.created_at > v_since_90d
+                                                         AND pay.created_at <= v_as_of), 0)  AS revenue_last_90d_cents,
+               coalesce(sum(pay.revenue_cents) FILTER (WHERE pay.created_at > v_since_365d
+                                                         AND pay.created_at <= v_as_of), 0)  AS revenue_last_365d_cents
+          FROM completed_payments pay
+         GROUP BY pay.customer_id
+    ),
+    -- who referred whom: the organization's codes, trimmed and lower-cased, each owned by the
+    -- smallest customer id that carries it as personal_code or referral_code
+    referral_codes AS (
+        SELECT lower(btrim(code.value)) AS code,
+               min(c.square_customer_id COLLATE "C") AS owner_customer_id
+          FROM public.square_existing_clients c
+         CROSS JOIN LATERAL (VALUES (c.personal_code), (c.referral_code)) AS code(value)
+         WHERE c.organization_id = v_org
+           AND btrim(code.value) <> ''
+           AND lower(btrim(code.value)) IN (SELECT lower(nullif(btrim(p.used_referral_code), ''))
+                                              FROM profiles p)
+         GROUP BY 1
+    ),
+    reward_figures AS (
+        SELECT r.referrer_customer_id AS customer_id,
+               count(DISTINCT r.referred_customer_id) AS total_referrals,
+               sum(r.reward_amount_cents)             AS total_rewards_cents
+          FROM public.referral_rewards r
+         WHERE r.organization_id = v_org
+           AND (v_ids IS NULL OR r.referrer_customer_id = ANY (v_ids))
+           AND r.status::text = 'PAID'
+         GROUP BY r.referrer_customer_id
+    )
+    SELECT
+        p.organization_id,
+        p.square_customer_id,
+        -- profile
+        p.given_name,
+        p.family_name,
+        p.email_address,
+        p.phone_number,
+        p.created_at::timestamptz,
+        p.creation_source,
+        p.acquisition_source,
+        -- bookings
+        bf.first_booking_at,
+        bf.last_booking_at,
+        bf.next_booking_at,
+        flv.first_visit_location_id,
+        flv.last_visit_location_id,
+        coalesce(bf.total_bookings, 0)::integer,
+        coalesce(bf.visits, 0)::integer,
+        coalesce(bf.upcoming_bookings, 0)::integer,
+        coalesce(bf.cancelled_by_customer, 0)::integer,
+        coalesce(bf.cancelled_by_seller, 0)::integer,
+        coalesce(bf.no_shows, 0)::integer,
+        coalesce(bf.declined, 0)::integer,
+        round(bf.no_shows::numeric / nullif(bf.visits + bf.no_shows, 0), 4)::numeric(5,4),
+        round(bf.cancelled_by_customer::numeric / nullif(bf.total_bookings, 0), 4)::numeric(5,4),
+        coalesce(bf.visits_last_30d, 0)::integer,
+        coalesce(bf.visits_last_90d, 0)::integer,
+        coalesce(bf.visits_last_365d, 0)::integer,
+        coalesce(bf.booked_minutes, 0)::bigint,
+        visit_rhythm.avg_days_between_visits,
+        zorina.days_between(bf.last_booking_at, v_as_of),
+        zorina.days_between(bf.first_booking_at, v_as_of),
+        bf.last_booking_at + visit_rhythm.avg_days_between_visits::float8 * interval '1 day',
+        zorina.is_overdue(zorina.days_between(bf.last_booking_at, v_as_of), visit_rhythm.avg_days_between_visits),
+        coalesce(pref.locations, 0)::integer,
+        coalesce(pref.technicians, 0)::integer,
+        coalesce(pref.services, 0)::integer,
+        pref.preferred_location_id,
+        pref.preferred_technician_id,
+        pref.preferred_service_variation_id,
+        pref.preferred_weekday,
+        coalesce(n.booking_notes, '[]'::jsonb),
+        -- payments
+        coalesce(pf.total_payments, 0)::integer,
+        coalesce(pf.gross_revenue_cents, 0)::bigint,
+        coalesce(pf.total_tips_cents, 0)::bigint,
+        coalesce(pf.total_revenue_cents, 0)::bigint,
+        coalesce(round(pf.total_revenue_cents::numeric / nullif(pf.total_payments, 0)), 0)::bigint,
+        coalesce(pf.max_ticket_cents, 0)::bigint,
+        pf.first_payment_at,
+        pf.last_payment_at,
+        coalesce(pf.revenue_last_30d_cents, 0)::bigint,
+        coalesce(pf.revenue_last_90d_cents, 0)::bigint,
+        coalesce(pf.revenue_last_365d_cents, 0)::bigint,
+        -- referrals
+        coalesce(p.activated_as_referrer, false),
+        rp.activated_at::timestamptz,
+        p.personal_code,
+        referral.source,
+        CASE WHEN rc.owner_customer_id <> p.square_customer_id THEN rc.owner_customer_id::text END,
+        coalesce(rf.total_referrals, 0)::integer,
+        coalesce(rf.total_rewards_cents, 0)::bigint,
+        -- segments (RFM is organization-relative: zorina.refresh_rfm fills it)
+        zorina.customer_segment(bf.first_booking_at, bf.last_booking_at, v_as_of,
+                                v_new_days, v_active_days, v_at_risk_days),
+        NULL::smallint,
+        NULL::smallint,
+        NULL::smallint,
+        NULL::text,
+        -- bookkeeping belongs to the stored row
+        NULL::timestamptz,
+        NULL::timestamptz
+      FROM profiles p
+      LEFT JOIN booking_figures bf ON bf.customer_id = p.square_customer_id
+      LEFT JOIN first_last_visit flv ON flv.customer_id = p.square_customer_id
+      LEFT JOIN preferences pref   ON pref.customer_id = p.square_customer_id
+      LEFT JOIN notes n            ON n.customer_id = p.square_customer_id
+      LEFT JOIN payment_figures pf ON pf.customer_id = p.square_customer_id
+      LEFT JOIN reward_figures rf  ON rf.customer_id = p.square_customer_id
+      LEFT JOIN public.referral_profiles rp  -- v_org spelled out: profiles is a materialized CTE
+             ON rp.organization_id = v_org AND rp.square_customer_id = p.square_customer_id
+     CROSS JOIN LATERAL (
+            SELECT round(zorina.days_between(bf.first_booking_at, bf.last_booking_at)::numeric
+                         / nullif(bf.visits - 1, 0), 1)::numeric(10,1) AS avg_days_between_visits
+           ) AS visit_rhythm
+     CROSS JOIN LATERAL (SELECT nullif(btrim(p.used_referral_code), '') AS source) AS referral
+      LEFT JOIN referral_codes rc ON rc.code = lower(referral.source);
+END
+$function$;
+
+COMMENT ON FUNCTION zorina.compute_customer_rows(uuid, text[], timestamptz, text, integer, integer, integer) IS
+    'Computes customer_analytics rows (RFM and bookkeeping left NULL) for an organization or some of its customers at as_of, given its settings; writes nothing. The single definition of every metric.';
