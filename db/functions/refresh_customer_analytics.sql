@@ -221,9 +221,23 @@ BEGIN
         DELETE FROM zorina.dirty_keys d WHERE d.id = ANY (v_all_claimed_ids);
 
         IF v_org IS NULL THEN
-            -- rows of organizations that no longer exist
+            -- rows of organizations that no longer exist: the stored organizations are found by
+            -- skipping along the primary key (one probe per organization, not a scan of every row)
+            -- (uuid has no min() aggregate: ORDER BY ... LIMIT 1 is the index probe)
+            WITH RECURSIVE stored_organizations AS (
+                (SELECT ca.organization_id FROM public.customer_analytics ca
+                  ORDER BY ca.organization_id LIMIT 1)
+                UNION ALL
+                SELECT (SELECT ca.organization_id FROM public.customer_analytics ca
+                         WHERE ca.organization_id > s.organization_id
+                         ORDER BY ca.organization_id LIMIT 1)
+                  FROM stored_organizations s
+                 WHERE s.organization_id IS NOT NULL
+            )
             DELETE FROM public.customer_analytics ca
-             WHERE NOT EXISTS (SELECT 1 FROM public.organizations o WHERE o.id = ca.organization_id);
+             USING stored_organizations s
+             WHERE ca.organization_id = s.organization_id
+               AND NOT EXISTS (SELECT 1 FROM public.organizations o WHERE o.id = s.organization_id);
             GET DIAGNOSTICS v_count = ROW_COUNT;
             v_result.rows_deleted := v_result.rows_deleted + v_count;
             DELETE FROM zorina.refresh_state s

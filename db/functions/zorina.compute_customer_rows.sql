@@ -31,8 +31,10 @@
  * max_parallel_workers_per_gather = 0: for one organization a serial plan is faster than
  * parallel bitmap scans (480 ms vs 520-550 ms at 10k customers); the parallelism that pays is
  * one organization per worker (see refresh_customer_analytics).
- * COST / ROWS: a whole organization is expensive; without it the planner never considers a
- * parallel plan for several of these calls side by side.
+ * COST / ROWS: a whole organization is expensive (~0.5 s per 10k customers, what a sequential
+ * scan of a few million rows costs in the planner's units); with the default cost the planner
+ * judged sending the rows through a Gather dearer than computing two organizations one after
+ * the other, and ran them serially.
  */
 CREATE OR REPLACE FUNCTION zorina.compute_customer_rows(
     organization_id uuid,
@@ -44,7 +46,7 @@ CREATE OR REPLACE FUNCTION zorina.compute_customer_rows(
     at_risk_days integer)
 RETURNS SETOF public.customer_analytics
 LANGUAGE plpgsql STABLE PARALLEL SAFE
-COST 1000000 ROWS 10000
+COST 10000000 ROWS 10000
 SET search_path = pg_catalog, public
 SET TimeZone = 'UTC'
 SET plan_cache_mode = force_custom_plan
@@ -162,27 +164,32 @@ BEGIN
          GROUP BY GROUPING SETS ((b.customer_id, b.location_id), (b.customer_id, b.technician_id),
                                  (b.customer_id, b.service_variation_id), (b.customer_id, visit_weekday.weekday))
     ),
-    -- one sort ranks every value of every dimension and counts the distinct values
-    ranked_values AS (
-        SELECT customer_id, dimension, value,
-               row_number() OVER by_preference AS preference_rank,
-               count(*) OVER (PARTITION BY customer_id COLLATE "C", dimension) AS distinct_values
+    -- the preferred value of each dimension: one sort, the first row of each (customer,
+    -- dimension) kept (DISTINCT ON), then pivoted; "C" for every text sort key: bytewise
+    -- comparison, not the database's (slower) locale
+    preferred_values AS (
+        SELECT DISTINCT ON (customer_id COLLATE "C", dimension) customer_id, dimension, value
           FROM visit_dimension_counts
          WHERE value IS NOT NULL
-        -- "C" for every text sort key: bytewise comparison, not the database's (slower) locale
-        WINDOW by_preference AS (PARTITION BY customer_id COLLATE "C", dimension
-                                 ORDER BY visits DESC, latest_visit_at DESC, value COLLATE "C")
+         ORDER BY customer_id COLLATE "C", dimension, visits DESC, latest_visit_at DESC, value COLLATE "C"
     ),
     preferences AS (
         SELECT customer_id,
-               max(value) FILTER (WHERE dimension = 7 AND preference_rank = 1)::uuid      AS preferred_location_id,
-               max(value) FILTER (WHERE dimension = 11 AND preference_rank = 1)::uuid     AS preferred_technician_id,
-               max(value) FILTER (WHERE dimension = 13 AND preference_rank = 1)::uuid     AS preferred_service_variation_id,
-               max(value) FILTER (WHERE dimension = 14 AND preference_rank = 1)::smallint AS preferred_weekday,
-               max(distinct_values) FILTER (WHERE dimension = 7)  AS locations,
-               max(distinct_values) FILTER (WHERE dimension = 11) AS technicians,
-               max(distinct_values) FILTER (WHERE dimension = 13) AS services
-          FROM ranked_values
+               max(value) FILTER (WHERE dimension = 7)::uuid      AS preferred_location_id,
+               max(value) FILTER (WHERE dimension = 11)::uuid     AS preferred_technician_id,
+               max(value) FILTER (WHERE dimension = 13)::uuid     AS preferred_service_variation_id,
+               max(value) FILTER (WHERE dimension = 14)::smallint AS preferred_weekday
+          FROM preferred_values
+         GROUP BY customer_id
+    ),
+    -- distinct values per dimension = groups of the grouping-sets pass (hash aggregated, no sort)
+    distinct_counts AS (
+        SELECT customer_id,
+               count(*) FILTER (WHERE dimension = 7)  AS locations,
+               count(*) FILTER (WHERE dimension = 11) AS technicians,
+               count(*) FILTER (WHERE dimension = 13) AS services
+          FROM visit_dimension_counts
+         WHERE value IS NOT NULL
          GROUP BY customer_id
     ),
     -- notes of any booking (known status or not), newest first, customer's before seller's
@@ -295,9 +302,9 @@ BEGIN
         zorina.days_between(bf.first_booking_at, v_as_of),
         bf.last_booking_at + visit_rhythm.avg_days_between_visits::float8 * interval '1 day',
         zorina.is_overdue(zorina.days_between(bf.last_booking_at, v_as_of), visit_rhythm.avg_days_between_visits),
-        coalesce(pref.locations, 0)::integer,
-        coalesce(pref.technicians, 0)::integer,
-        coalesce(pref.services, 0)::integer,
+        coalesce(dc.locations, 0)::integer,
+        coalesce(dc.technicians, 0)::integer,
+        coalesce(dc.services, 0)::integer,
         pref.preferred_location_id,
         pref.preferred_technician_id,
         pref.preferred_service_variation_id,
@@ -337,6 +344,7 @@ BEGIN
       LEFT JOIN booking_figures bf ON bf.customer_id = p.square_customer_id
       LEFT JOIN first_last_visit flv ON flv.customer_id = p.square_customer_id
       LEFT JOIN preferences pref   ON pref.customer_id = p.square_customer_id
+      LEFT JOIN distinct_counts dc ON dc.customer_id = p.square_customer_id
       LEFT JOIN notes n            ON n.customer_id = p.square_customer_id
       LEFT JOIN payment_figures pf ON pf.customer_id = p.square_customer_id
       LEFT JOIN reward_figures rf  ON rf.customer_id = p.square_customer_id
