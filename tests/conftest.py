@@ -148,6 +148,15 @@ def table_rows(conn, organization_id=None) -> dict:
              for k, v in r.items() if k not in ("created_at", "updated_at")} for r in rows}
 
 
+def segment_counts(conn) -> tuple[dict, dict]:
+    """(the maintained summary analytics_segment_counts, the same counted from customer_analytics)."""
+    stored = {(r["organization_id"], r["customer_segment"]): r["customers"] for r in conn.execute(
+        "SELECT organization_id, customer_segment, customers FROM analytics_segment_counts")}
+    counted = {(r["organization_id"], r["customer_segment"]): r["n"] for r in conn.execute(
+        "SELECT organization_id, customer_segment, count(*) AS n FROM customer_analytics GROUP BY 1, 2")}
+    return stored, counted
+
+
 def customer_row(conn, organization_id, customer_id) -> dict | None:
     return table_rows(conn, organization_id).get((organization_id, customer_id))
 

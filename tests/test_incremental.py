@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from builder import SourceData, ts
-from conftest import customer_row, load, refresh, table_rows
+from conftest import customer_row, load, refresh, segment_counts, table_rows
 from randomdata import generate
 
 BASE_AS_OF = datetime(2025, 9, 1, 12, 0, tzinfo=timezone.utc)
@@ -30,6 +30,8 @@ def versions(conn):
 
 
 def assert_equals_full(conn, as_of):
+    stored, counted = segment_counts(conn)
+    assert stored == counted, "the segment summary disagrees with the table"
     before = versions(conn)
     full = refresh(conn, "full", as_of=as_of)
     assert (full["rows_inserted"], full["rows_updated"], full["rows_deleted"]) == (0, 0, 0), full

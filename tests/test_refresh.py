@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from psycopg.rows import dict_row
 
 from builder import SourceData, ts
-from conftest import customer_row, load, refresh, table_rows
+from conftest import customer_row, load, refresh, segment_counts, table_rows
 from deployer.cli import main
 from randomdata import generate
 
@@ -187,3 +187,54 @@ def test_cli_refresh_prints_the_row_and_json(dsn, conn):
     assert bad.exit_code == 1
     assert "22023" in bad.output and "weekly" in bad.output and "valid modes" in bad.output
     assert "Traceback" not in bad.output
+
+
+def test_full_refresh_in_parallel_workers_equals_a_serial_one(conn):
+    """Whole organizations are computed one per parallel worker (zorina.compute_organizations);
+    with parallelism off the leader computes them one after another: same table either way."""
+    load(conn, generate(12, AS_OF, n_orgs=4, customers_per_org=150))   # one batch of four
+    plans = []
+    conn.add_notice_handler(lambda notice: plans.append(notice.message_primary or ""))
+    conn.execute("LOAD 'auto_explain'")
+    for setting, value in (("log_min_duration", "0"), ("log_analyze", "on"),
+                           ("log_nested_statements", "on"), ("log_timing", "off")):
+        conn.execute(f"SET auto_explain.{setting} = {value}")
+    conn.execute("SET client_min_messages = log")
+
+    refresh(conn, as_of=AS_OF)
+    computed_in_parallel = table_rows(conn)
+    batch_plans = [p for p in plans if "CREATE TEMP TABLE zorina_computed" in p]
+    assert len(batch_plans) == 1 and "Parallel Append" in batch_plans[0], batch_plans
+    assert "Workers Launched: 2" in batch_plans[0]
+
+    conn.execute("DELETE FROM customer_analytics")
+    plans.clear()
+    conn.execute("SET max_parallel_workers_per_gather = 0")
+    refresh(conn, as_of=AS_OF)
+    batch_plans = [p for p in plans if "CREATE TEMP TABLE zorina_computed" in p]
+    assert batch_plans and not any("Gather" in p for p in batch_plans)
+    assert table_rows(conn) == computed_in_parallel
+    assert len(computed_in_parallel) == 600
+
+
+def test_segment_counts_follow_every_kind_of_refresh(conn):
+    org_a, org_b, loc_a = small_world(conn)
+    refresh(conn, as_of=AS_OF)
+    stored, counted = segment_counts(conn)
+    assert stored == counted and stored[(org_a, "PROSPECT")] == 1      # C0 never visited
+    # C0's first visit, seen by the per-customer refresh: PROSPECT -> NEW
+    d = SourceData(); d._ids = iter(range(10_000, 20_000))
+    d.booking(org_a, "C0", loc_a, AS_OF - timedelta(days=1), booking_id="FIRSTVISIT")
+    load(conn, d.tables)
+    conn.execute("SELECT refresh_customer_analytics_for_customer(%s, 'C0', as_of => %s)", [org_a, AS_OF])
+    stored, counted = segment_counts(conn)
+    assert stored == counted and (org_a, "PROSPECT") not in stored
+    # five months later everyone has lapsed (the time-relative pass of an incremental run)
+    refresh(conn, "incremental", as_of=AS_OF + timedelta(days=150))
+    stored, counted = segment_counts(conn)
+    assert stored == counted and {segment for _, segment in stored} == {"LOST", "PROSPECT"}
+    # an organization that is gone leaves no counts behind
+    conn.execute("DELETE FROM organizations WHERE id = %s", [org_b])
+    refresh(conn, as_of=AS_OF + timedelta(days=150))
+    stored, counted = segment_counts(conn)
+    assert stored == counted and {org for org, _ in stored} == {org_a}

@@ -1,9 +1,15 @@
 """analytics_appointments_by_location_daily (contract section 5)."""
 
-from datetime import date
+import random
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import psycopg
+import pytest
 
 from builder import SourceData, ts
 from conftest import load, refresh
+from randomdata import generate
 
 AS_OF = ts("2026-06-15 12:00+00")
 
@@ -45,3 +51,71 @@ def test_new_customers_are_counted_on_their_first_visit_day_and_location(conn):
     assert rows[("Salon", date(2026, 6, 8))]["returning_customers"] == 1
     assert rows[("Salon", date(2026, 6, 20))]["appointments_count"] == 1
     assert not any(day == date(2026, 1, 10) for _, day in rows)           # profile creation day: nothing
+
+
+# -- analytics_appointments_by_location_daily_between: the view's index-friendly form ------------
+
+def view_days(conn, organization_id, first=None, last=None):
+    return conn.execute(
+        """SELECT * FROM analytics_appointments_by_location_daily
+            WHERE organization_id = %(org)s
+              AND (%(first)s::date IS NULL OR date >= %(first)s)
+              AND (%(last)s::date IS NULL OR date <= %(last)s)
+            ORDER BY location_id, date""", {"org": organization_id, "first": first, "last": last}).fetchall()
+
+
+def function_days(conn, organization_id, first=None, last=None):
+    return conn.execute(
+        """SELECT * FROM analytics_appointments_by_location_daily_between(%s, %s, %s)
+            ORDER BY location_id, date""", [organization_id, first, last]).fetchall()
+
+
+def dst_change_days(zone_name: str, years=(2025, 2026)) -> list[date]:
+    """The local days on which the zone's UTC offset changes (DST starts or ends)."""
+    zone = ZoneInfo(zone_name)
+    days = []
+    for year in years:
+        day = date(year, 1, 1)
+        while day.year == year:
+            noon_before = datetime.combine(day - timedelta(days=1), time(12), zone).utcoffset()
+            if datetime.combine(day, time(12), zone).utcoffset() != noon_before:
+                days.append(day)
+            day += timedelta(days=1)
+    return days
+
+
+def test_daily_between_equals_the_view_for_every_range(conn):
+    load(conn, generate(7, AS_OF, n_orgs=3, customers_per_org=150))
+    refresh(conn, as_of=AS_OF)
+    organizations = conn.execute("SELECT id, settings->>'timezone' AS zone FROM organizations").fetchall()
+    rng = random.Random(7)
+    compared = 0
+    for org in organizations:
+        everything = view_days(conn, org["id"])
+        assert everything and function_days(conn, org["id"]) == everything   # unbounded = the view
+        days = sorted({row["date"] for row in everything})
+        # single days around each DST change (local midnight moves against UTC), random spans
+        ranges = [(day + timedelta(days=shift), day + timedelta(days=shift))
+                  for day in dst_change_days(org["zone"] or "UTC") for shift in (-1, 0, 1)]
+        ranges += [(start, start + timedelta(days=rng.choice((0, 6, 30, 89))))
+                   for start in rng.sample(days, 12)]
+        ranges += [(None, days[len(days) // 2]), (days[len(days) // 2], None)]
+        for first, last in ranges:
+            expected = view_days(conn, org["id"], first, last)
+            assert function_days(conn, org["id"], first, last) == expected, (org["zone"], first, last)
+            compared += len(expected)
+    assert compared > 500    # the ranges were not all empty
+
+
+@pytest.mark.parametrize("arguments, sqlstate, named", [
+    ("NULL, NULL, NULL", "22004", "organization"),
+    ("'00000000-0000-0000-0000-000000000001', NULL, NULL", "22023", "00000000-0000-0000-0000-000000000001"),
+    ("(SELECT id FROM organizations LIMIT 1), '2026-06-02', '2026-06-01'", "22023", "2026-06-02"),
+])
+def test_daily_between_refuses_bad_input_by_name(conn, arguments, sqlstate, named):
+    d = SourceData(); d.org(timezone="Europe/Berlin")
+    load(conn, d.tables)
+    with pytest.raises(psycopg.Error) as error:
+        conn.execute(f"SELECT * FROM analytics_appointments_by_location_daily_between({arguments})")
+    assert error.value.diag.sqlstate == sqlstate
+    assert named in error.value.diag.message_primary and error.value.diag.message_hint

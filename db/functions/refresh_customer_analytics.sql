@@ -19,13 +19,13 @@
  * refused (use full or org). An organization never refreshed, or whose settings changed, is
  * recomputed whole in any mode.
  *
- * Per organization: compute (zorina.compute_customer_rows), merge only rows that changed, delete
- * rows of vanished profiles, recompute RFM from the table, record the as_of in
- * zorina.refresh_state, and delete the dirty keys it claimed. Organizations recomputed whole
- * (every one in full/org mode) are computed a few at a time by one statement, one organization
- * per parallel worker (zorina.compute_organizations): the refresh stays one transaction and
- * still uses more than one core. Dirty keys are claimed with
- * FOR UPDATE SKIP LOCKED and deleted only by a refresh that commits, so a failed run loses none.
+ * Per organization: compute (zorina.compute_customer_rows), merge only rows that changed,
+ * delete rows of vanished profiles, recompute RFM and the segment counts from the table, record
+ * the as_of in zorina.refresh_state, and delete the dirty keys it claimed. Organizations
+ * recomputed whole (every one in full/org mode) are computed a few at a time by one statement,
+ * one organization per parallel worker (zorina.compute_organizations): the refresh stays one
+ * transaction and still uses more than one core. Dirty keys are claimed with FOR UPDATE SKIP
+ * LOCKED and deleted only by a refresh that commits, so a failed run loses none.
  * One transaction: on error nothing stays, except the application_logs row, written
  * autonomously (zorina.write_refresh_log), and the error is re-raised unchanged.
  *
@@ -190,16 +190,17 @@ BEGIN
             v_result.rows_updated := v_result.rows_updated + v_count;
             v_org_rows_changed := v_org_rows_changed + v_count;
 
-            -- RFM ranks move only when some row of the organization moved
+            -- RFM ranks and segment counts move only when some row of the organization moved
             IF v_org_rows_changed > 0 THEN
                 v_rfm_updated := v_rfm_updated + zorina.refresh_rfm(v_scope_org);
+                PERFORM zorina.refresh_segment_counts(ARRAY[v_scope_org]);
             END IF;
         END LOOP;
 
         -- 3b. whole organizations, a batch at a time: one statement computes a batch with one
         --     organization per parallel worker (zorina.compute_organizations), then the batch is
-        --     merged and its RFM scores recomputed. A batch bounds the staging table (and the
-        --     merge's hash joins) at a few organizations' rows.
+        --     merged, its RFM scores and segment counts recomputed. A batch bounds the staging
+        --     table (and the merge's hash joins) at a few organizations' rows.
         FOR v_batch_start IN 1 .. coalesce(cardinality(v_whole_organizations), 0) BY v_batch_size LOOP
             v_batch := v_whole_organizations[v_batch_start : v_batch_start + v_batch_size - 1];
             v_count := zorina.compute_organizations(v_batch, v_as_of);
@@ -211,6 +212,7 @@ BEGIN
             FOREACH v_scope_org IN ARRAY v_batch LOOP
                 v_rfm_updated := v_rfm_updated + zorina.refresh_rfm(v_scope_org);
             END LOOP;
+            PERFORM zorina.refresh_segment_counts(v_batch);
         END LOOP;
 
         -- 3c. record the as_of of every organization refreshed; release the dirty keys claimed
@@ -241,6 +243,8 @@ BEGIN
             GET DIAGNOSTICS v_count = ROW_COUNT;
             v_result.rows_deleted := v_result.rows_deleted + v_count;
             DELETE FROM zorina.refresh_state s
+             WHERE NOT EXISTS (SELECT 1 FROM public.organizations o WHERE o.id = s.organization_id);
+            DELETE FROM zorina.segment_counts s
              WHERE NOT EXISTS (SELECT 1 FROM public.organizations o WHERE o.id = s.organization_id);
         END IF;
     EXCEPTION WHEN OTHERS THEN
