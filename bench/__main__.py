@@ -254,12 +254,21 @@ def reads(bench: Bench) -> None:
     org, customer = c.execute(
         "SELECT organization_id, square_customer_id FROM customer_analytics ORDER BY organization_id LIMIT 1").fetchone()
     queries = {
-        "read_segment_counts_one_org": ("SELECT customer_segment, count(*) FROM customer_analytics "
-                                        "WHERE organization_id = %s GROUP BY 1", [org]),
+        # what a dashboard reads: the summary every refresh keeps (analytics_segment_counts) ...
+        "read_segment_counts_one_org": ("SELECT customer_segment, customers FROM analytics_segment_counts "
+                                        "WHERE organization_id = %s", [org]),
+        # ... and, for comparison, counting the organization's rows at read time
+        "read_segment_counts_one_org_counted": ("SELECT customer_segment, count(*) FROM customer_analytics "
+                                                "WHERE organization_id = %s GROUP BY 1", [org]),
         "read_customer_by_key": ("SELECT * FROM customer_analytics WHERE organization_id = %s AND square_customer_id = %s",
                                  [org, customer]),
-        "read_daily_view_one_org_90d": ("SELECT * FROM analytics_appointments_by_location_daily WHERE organization_id = %s "
-                                        "AND date > current_date - 90", [org]),
+        # the daily appointments for 90 business days: the range function (index on start_at) ...
+        "read_daily_view_one_org_90d": ("SELECT * FROM analytics_appointments_by_location_daily_between("
+                                        "%s, current_date - 89, current_date)", [org]),
+        # ... and the same days filtered from the view (every day of the organization computed)
+        "read_daily_view_one_org_90d_view": ("SELECT * FROM analytics_appointments_by_location_daily "
+                                             "WHERE organization_id = %s AND date BETWEEN current_date - 89 "
+                                             "AND current_date", [org]),
     }
     for name, (sql, params) in queries.items():
         timings, plan = [], None

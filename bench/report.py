@@ -22,9 +22,11 @@ CASE_LABELS = {
     "writes_insert_100k_with_triggers": "100k booking inserts (batches of 1,000), with change capture",
     "writes_update_100k_without_triggers": "100k booking updates (batches of 1,000), no triggers",
     "writes_update_100k_with_triggers": "100k booking updates (batches of 1,000), with change capture",
-    "read_segment_counts_one_org": "read: segment counts, one organization",
+    "read_segment_counts_one_org": "read: segment counts, one organization (analytics_segment_counts)",
+    "read_segment_counts_one_org_counted": "read: segment counts counted from customer_analytics at read time",
     "read_customer_by_key": "read: one customer by key",
-    "read_daily_view_one_org_90d": "read: daily appointments view, one organization, 90 days",
+    "read_daily_view_one_org_90d": "read: daily appointments, one organization, 90 days (analytics_appointments_by_location_daily_between)",
+    "read_daily_view_one_org_90d_view": "read: the same 90 days filtered from the view",
 }
 
 

@@ -66,6 +66,7 @@ DECLARE
     v_all_claimed_ids bigint[] := ARRAY[]::bigint[];
     v_refreshed uuid[] := ARRAY[]::uuid[];
     v_whole_organizations uuid[] := ARRAY[]::uuid[];
+    v_moved_organizations uuid[] := ARRAY[]::uuid[];
     -- organizations computed by one statement (zorina.compute_organizations): enough to keep two
     -- parallel workers busy when organizations differ in size, few enough to bound the staging
     -- table (4 x 50k customers at L)
@@ -192,10 +193,12 @@ BEGIN
 
             -- RFM ranks and segment counts move only when some row of the organization moved
             IF v_org_rows_changed > 0 THEN
-                v_rfm_updated := v_rfm_updated + zorina.refresh_rfm(v_scope_org);
-                PERFORM zorina.refresh_segment_counts(ARRAY[v_scope_org]);
+                v_moved_organizations := v_moved_organizations || v_scope_org;
             END IF;
         END LOOP;
+        -- ... and are recomputed for all of them at once (RFM: one organization per worker)
+        v_rfm_updated := v_rfm_updated + zorina.refresh_rfm(v_moved_organizations);
+        PERFORM zorina.refresh_segment_counts(v_moved_organizations);
 
         -- 3b. whole organizations, a batch at a time: one statement computes a batch with one
         --     organization per parallel worker (zorina.compute_organizations), then the batch is
@@ -209,9 +212,7 @@ BEGIN
             v_result.rows_inserted := v_result.rows_inserted + v_merge.rows_inserted;
             v_result.rows_updated  := v_result.rows_updated + v_merge.rows_updated;
             v_result.rows_deleted  := v_result.rows_deleted + v_merge.rows_deleted;
-            FOREACH v_scope_org IN ARRAY v_batch LOOP
-                v_rfm_updated := v_rfm_updated + zorina.refresh_rfm(v_scope_org);
-            END LOOP;
+            v_rfm_updated := v_rfm_updated + zorina.refresh_rfm(v_batch);
             PERFORM zorina.refresh_segment_counts(v_batch);
         END LOOP;
 

@@ -52,7 +52,7 @@ BEGIN
 
     v_merge := zorina.merge_computed_rows(ARRAY[v_org], ARRAY[v_customer]);
     IF v_merge.rows_inserted + v_merge.rows_updated + v_merge.rows_deleted > 0 THEN
-        PERFORM zorina.refresh_rfm(v_org);
+        PERFORM zorina.refresh_rfm(ARRAY[v_org]);
         PERFORM zorina.refresh_segment_counts(ARRAY[v_org]);
     END IF;
     DROP TABLE pg_temp.zorina_computed;

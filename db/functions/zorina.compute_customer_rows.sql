@@ -246,16 +246,30 @@ BEGIN
     ),
     -- who referred whom: the organization's codes, trimmed and lower-cased, each owned by the
     -- smallest customer id that carries it as personal_code or referral_code
+    -- the codes the listed profiles used, then their owners: one lookup per code column, each
+    -- matching the expression indexes of migration 0004 (a few customers: index probes; a whole
+    -- organization: one hash semi-join)
+    used_codes AS (
+        SELECT DISTINCT lower(btrim(p.used_referral_code)) AS code
+          FROM profiles p
+         WHERE btrim(p.used_referral_code) <> ''
+    ),
     referral_codes AS (
-        SELECT lower(btrim(code.value)) AS code,
-               min(c.square_customer_id COLLATE "C") AS owner_customer_id
-          FROM public.square_existing_clients c
-         CROSS JOIN LATERAL (VALUES (c.personal_code), (c.referral_code)) AS code(value)
-         WHERE c.organization_id = v_org
-           AND btrim(code.value) <> ''
-           AND lower(btrim(code.value)) IN (SELECT lower(nullif(btrim(p.used_referral_code), ''))
-                                              FROM profiles p)
-         GROUP BY 1
+        SELECT u.code, min(owner.customer_id COLLATE "C") AS owner_customer_id
+          FROM used_codes u
+         CROSS JOIN LATERAL (
+                SELECT c.square_customer_id AS customer_id
+                  FROM public.square_existing_clients c
+                 WHERE c.organization_id = v_org
+                   AND btrim(c.personal_code) <> ''
+                   AND lower(btrim(c.personal_code)) = u.code
+                UNION ALL
+                SELECT c.square_customer_id
+                  FROM public.square_existing_clients c
+                 WHERE c.organization_id = v_org
+                   AND btrim(c.referral_code) <> ''
+                   AND lower(btrim(c.referral_code)) = u.code) AS owner
+         GROUP BY u.code
     ),
     reward_figures AS (
         SELECT r.referrer_customer_id AS customer_id,

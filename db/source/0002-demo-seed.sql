@@ -8,7 +8,8 @@
  *
  * What it makes, per organization (time zones alternate US / Europe / none):
  *   3 locations, 5 technicians, 6 services; customers of four kinds:
- *   regulars (every 1-3 weeks), occasionals (every 1-3 months), one-timers, prospects (no visit);
+ *   regulars (weekly, up to 80 visits), occasionals (every 6-7 weeks), one-timers, prospects
+ *   (no visit); ~10 bookings and ~8 payments per customer over 3 years;
  *   each active over a stretch of the `years` window, so some have lapsed;
  *   bookings in Square's six statuses (plus future ones), notes, payments with tips and
  *   failures, referral codes (some in other case, with spaces, some self-referrals) and
@@ -143,7 +144,7 @@ BEGIN
                slot.start_at - interval '5 days', slot.start_at - interval '5 days'
           FROM seed_customers sc
           JOIN seed_org_ids ids ON ids.o = sc.o
-         CROSS JOIN LATERAL generate_series(1, CASE sc.kind WHEN 'regular' THEN 60 WHEN 'occasional' THEN 18
+         CROSS JOIN LATERAL generate_series(1, CASE sc.kind WHEN 'regular' THEN 80 WHEN 'occasional' THEN 18
                                                    WHEN 'one-timer' THEN 1 + (sc.c % 2) ELSE 0 END) AS n
          CROSS JOIN LATERAL (SELECT hashint8extended(sc.customer_key * 100 + n, seed) AS h) AS hashed
          CROSS JOIN LATERAL (SELECT (hashed.h & 65535) / 65536.0                  AS r1,
@@ -152,7 +153,7 @@ BEGIN
                                     ((hashed.h >> 48) & 255) / 256.0              AS r4,
                                     ((hashed.h >> 56) & 255) / 256.0              AS r5) AS r
          CROSS JOIN LATERAL (SELECT date_trunc('hour', sc.active_from
-                                     + (n - 1) * CASE sc.kind WHEN 'regular' THEN interval '10 days' ELSE interval '45 days' END
+                                     + (n - 1) * CASE sc.kind WHEN 'regular' THEN interval '7 days' ELSE interval '45 days' END
                                      + r.r1 * interval '6 days') AS start_at) AS slot
          WHERE slot.start_at < as_of + interval '60 days'
         RETURNING id, organization_id, booking_id, customer_id, location_id, start_at, status,
