@@ -5,8 +5,9 @@
  * The customer_analytics rows of an organization (or of the listed customers) exactly as a full
  * refresh at as_of would store them, without writing anything: for checks from psql and for the
  * verification suite. Reads the organization's settings (time zone, segment thresholds) and
- * hands over to zorina.compute_customer_rows, where every formula lives. RFM and bookkeeping
- * columns are NULL (see there). No rows for an organization that does not exist.
+ * hands over to zorina.compute_customer_rows, where every formula lives. Bookkeeping columns
+ * are NULL, and so are RFM scores when customer_ids are listed (RFM ranks a whole organization;
+ * see there). No rows for an organization that does not exist.
  */
 CREATE OR REPLACE FUNCTION public.customer_analytics_compute(
     organization_id uuid,
@@ -33,4 +34,4 @@ END
 $function$;
 
 COMMENT ON FUNCTION public.customer_analytics_compute(uuid, text[], timestamptz) IS
-    'Computes customer_analytics rows (RFM and bookkeeping left NULL) for an organization or some of its customers at as_of; writes nothing. The formulas live in zorina.compute_customer_rows.';
+    'Computes customer_analytics rows (bookkeeping NULL; RFM only for a whole organization) for an organization or some of its customers at as_of; writes nothing. The formulas live in zorina.compute_customer_rows.';

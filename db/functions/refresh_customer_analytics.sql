@@ -202,8 +202,9 @@ BEGIN
 
         -- 3b. whole organizations, a batch at a time: one statement computes a batch with one
         --     organization per parallel worker (zorina.compute_organizations), then the batch is
-        --     merged, its RFM scores and segment counts recomputed. A batch bounds the staging
-        --     table (and the merge's hash joins) at a few organizations' rows.
+        --     merged (RFM scores included: the compute ranks a whole organization) and its
+        --     segment counts recomputed. A batch bounds the staging table (and the merge's hash
+        --     joins) at a few organizations' rows.
         FOR v_batch_start IN 1 .. coalesce(cardinality(v_whole_organizations), 0) BY v_batch_size LOOP
             v_batch := v_whole_organizations[v_batch_start : v_batch_start + v_batch_size - 1];
             v_count := zorina.compute_organizations(v_batch, v_as_of);
@@ -212,8 +213,7 @@ BEGIN
             v_result.rows_inserted := v_result.rows_inserted + v_merge.rows_inserted;
             v_result.rows_updated  := v_result.rows_updated + v_merge.rows_updated;
             v_result.rows_deleted  := v_result.rows_deleted + v_merge.rows_deleted;
-            v_rfm_updated := v_rfm_updated + zorina.refresh_rfm(v_batch);
-            PERFORM zorina.refresh_segment_counts(v_batch);
+            PERFORM zorina.refresh_segment_counts(v_batch);  -- RFM came with the rows
         END LOOP;
 
         -- 3c. record the as_of of every organization refreshed; release the dirty keys claimed

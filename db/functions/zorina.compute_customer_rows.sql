@@ -9,9 +9,11 @@
  * public.customer_analytics_compute (which reads the organization's settings first) or, in
  * refresh_customer_analytics, call it directly with the settings already read. Every refresh
  * mode, the per-customer refresh and the verification suite use it: no formula lives anywhere
- * else. Two things it leaves to its callers:
- *   - rfm_* columns are NULL: RFM scores are relative to the whole organization and are
- *     derived from the stored table by zorina.refresh_rfm (so a one-customer refresh is cheap);
+ * else. What it leaves to its callers:
+ *   - rfm_* columns are NULL when customer_ids are listed: RFM scores are relative to the whole
+ *     organization, so after merging a few customers zorina.refresh_rfm ranks the stored rows
+ *     (a one-customer refresh stays cheap). Computing a whole organization ranks them here, in
+ *     the same pass (a first load writes each row once, not once more for its scores);
  *   - created_at / updated_at are NULL: they are bookkeeping of the stored row.
  * The organization's settings come in as arguments (zorina.organization_profile reads them) so
  * that this function is PARALLEL SAFE: a full refresh computes several organizations at once in
@@ -84,8 +86,12 @@ BEGIN
     -- Each booking's status is classified once (a CASE, not one comparison per aggregate: a
     -- flattened LATERAL would repeat the expression in every FILTER); OFFSET 0 keeps this
     -- projection from being flattened into the aggregate.
-    classified_bookings AS (
+    classified_bookings AS MATERIALIZED (
         SELECT b.customer_id,
+               b.booking_id,
+               b.location_id,
+               b.technician_id,
+               b.service_variation_id,
                b.start_at::timestamptz AS start_at,
                b.duration_minutes,
                CASE b.status::text
@@ -98,7 +104,6 @@ BEGIN
          WHERE b.organization_id = v_org
            AND b.customer_id IS NOT NULL
            AND (v_ids IS NULL OR b.customer_id = ANY (v_ids))
-        OFFSET 0
     ),
     booking_figures AS (
         SELECT b.customer_id,
@@ -129,16 +134,14 @@ BEGIN
     first_last_visit AS (
         SELECT b.customer_id,
                (min(ARRAY[b.booking_id COLLATE "C", b.location_id::text])
-                    FILTER (WHERE b.start_at::timestamptz = bf.first_booking_at))[2]::uuid AS first_visit_location_id,
+                    FILTER (WHERE b.start_at = bf.first_booking_at))[2]::uuid AS first_visit_location_id,
                (min(ARRAY[b.booking_id COLLATE "C", b.location_id::text])
-                    FILTER (WHERE b.start_at::timestamptz = bf.last_booking_at))[2]::uuid  AS last_visit_location_id
-          FROM public.bookings b
+                    FILTER (WHERE b.start_at = bf.last_booking_at))[2]::uuid  AS last_visit_location_id
+          FROM classified_bookings b
           JOIN booking_figures bf
             ON bf.customer_id = b.customer_id
-           AND b.start_at::timestamptz IN (bf.first_booking_at, bf.last_booking_at)
-         WHERE b.organization_id = v_org
-           AND (v_ids IS NULL OR b.customer_id = ANY (v_ids))
-           AND b.status::text = 'ACCEPTED'
+           AND b.start_at IN (bf.first_booking_at, bf.last_booking_at)
+         WHERE b.status_code = 1
          GROUP BY b.customer_id
     ),
     -- "preferred X" = the mode over visits: most visits, then the most recent visit, then the
@@ -153,14 +156,11 @@ BEGIN
                coalesce(b.location_id::text, b.technician_id::text, b.service_variation_id::text,
                         visit_weekday.weekday::text) AS value,
                count(*) AS visits,
-               max(b.start_at::timestamptz) AS latest_visit_at
-          FROM public.bookings b
-         CROSS JOIN LATERAL (SELECT extract(isodow FROM b.start_at::timestamptz AT TIME ZONE v_time_zone)::integer
+               max(b.start_at) AS latest_visit_at
+          FROM classified_bookings b
+         CROSS JOIN LATERAL (SELECT extract(isodow FROM b.start_at AT TIME ZONE v_time_zone)::integer
                                         AS weekday) AS visit_weekday
-         WHERE b.organization_id = v_org
-           AND b.customer_id IS NOT NULL
-           AND (v_ids IS NULL OR b.customer_id = ANY (v_ids))
-           AND b.status::text = 'ACCEPTED' AND b.start_at::timestamptz <= v_as_of
+         WHERE b.status_code = 1 AND b.has_started
          GROUP BY GROUPING SETS ((b.customer_id, b.location_id), (b.customer_id, b.technician_id),
                                  (b.customer_id, b.service_variation_id), (b.customer_id, visit_weekday.weekday))
     ),
@@ -271,6 +271,21 @@ BEGIN
                    AND lower(btrim(c.referral_code)) = u.code) AS owner
          GROUP BY u.code
     ),
+    -- RFM (contract section 3) is relative to the whole organization: ranked here only when the
+    -- whole organization is computed; for listed customers it stays NULL and zorina.refresh_rfm
+    -- ranks the stored rows after the merge. Same keys as the stored columns.
+    rfm_scores AS (
+        SELECT p.square_customer_id AS customer_id,
+               ntile(5) OVER (ORDER BY zorina.days_between(bf.last_booking_at, v_as_of) DESC,
+                                       p.square_customer_id COLLATE "C")                  AS recency,
+               ntile(5) OVER (ORDER BY bf.visits, p.square_customer_id COLLATE "C")       AS frequency,
+               ntile(5) OVER (ORDER BY coalesce(pf.total_revenue_cents, 0),
+                                       p.square_customer_id COLLATE "C")                  AS monetary
+          FROM profiles p
+          JOIN booking_figures bf ON bf.customer_id = p.square_customer_id AND bf.visits > 0
+          LEFT JOIN payment_figures pf ON pf.customer_id = p.square_customer_id
+         WHERE v_ids IS NULL
+    ),
     reward_figures AS (
         SELECT r.referrer_customer_id AS customer_id,
                count(DISTINCT r.referred_customer_id) AS total_referrals,
@@ -344,13 +359,13 @@ BEGIN
         CASE WHEN rc.owner_customer_id <> p.square_customer_id THEN rc.owner_customer_id::text END,
         coalesce(rf.total_referrals, 0)::integer,
         coalesce(rf.total_rewards_cents, 0)::bigint,
-        -- segments (RFM is organization-relative: zorina.refresh_rfm fills it)
+        -- segments (RFM: NULL unless the whole organization is computed, see rfm_scores)
         zorina.customer_segment(bf.first_booking_at, bf.last_booking_at, v_as_of,
                                 v_new_days, v_active_days, v_at_risk_days),
-        NULL::smallint,
-        NULL::smallint,
-        NULL::smallint,
-        NULL::text,
+        rfm.recency::smallint,
+        rfm.frequency::smallint,
+        rfm.monetary::smallint,
+        zorina.rfm_segment(rfm.recency, rfm.frequency, rfm.monetary),
         -- bookkeeping belongs to the stored row
         NULL::timestamptz,
         NULL::timestamptz
@@ -362,6 +377,7 @@ BEGIN
       LEFT JOIN notes n            ON n.customer_id = p.square_customer_id
       LEFT JOIN payment_figures pf ON pf.customer_id = p.square_customer_id
       LEFT JOIN reward_figures rf  ON rf.customer_id = p.square_customer_id
+      LEFT JOIN rfm_scores rfm     ON rfm.customer_id = p.square_customer_id
       LEFT JOIN public.referral_profiles rp  -- v_org spelled out: profiles is a materialized CTE
              ON rp.organization_id = v_org AND rp.square_customer_id = p.square_customer_id
      CROSS JOIN LATERAL (
@@ -374,4 +390,4 @@ END
 $function$;
 
 COMMENT ON FUNCTION zorina.compute_customer_rows(uuid, text[], timestamptz, text, integer, integer, integer) IS
-    'Computes customer_analytics rows (RFM and bookkeeping left NULL) for an organization or some of its customers at as_of, given its settings; writes nothing. The single definition of every metric.';
+    'Computes customer_analytics rows (bookkeeping NULL; RFM only for a whole organization) for an organization or some of its customers at as_of, given its settings; writes nothing. The single definition of every metric.';

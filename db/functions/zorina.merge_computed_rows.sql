@@ -7,7 +7,9 @@
  *     unchanged customer costs no write and keeps its updated_at;
  *   - inserts rows for new profiles;
  *   - deletes rows whose profile no longer exists in square_existing_clients.
- * RFM columns are left alone (zorina.refresh_rfm owns them), as are created_at / updated_at.
+ * RFM columns are merged with a whole organization (the compute ranks it); for listed customers
+ * they are left alone (zorina.refresh_rfm ranks the stored rows afterwards). created_at /
+ * updated_at are bookkeeping: never copied.
  * The column list is read from the catalog, so a column added to the table by a migration is
  * merged without touching this function.
  * Every statement names the organization (and the customers) explicitly: joined on the staging
@@ -38,7 +40,8 @@ BEGIN
      WHERE a.attrelid = 'public.customer_analytics'::regclass
        AND a.attnum > 0 AND NOT a.attisdropped
        AND a.attname NOT IN ('organization_id', 'square_customer_id', 'created_at', 'updated_at')
-       AND a.attname NOT LIKE 'rfm\_%';
+       -- RFM comes with a whole organization's rows; for listed customers refresh_rfm owns it
+       AND (p_customer_ids IS NULL OR a.attname NOT LIKE 'rfm\_%');
 
     -- row count and key statistics for the join plans below (a full ANALYZE of the 65 columns,
     -- jsonb included, costs as much as the merge itself); a few listed customers need none
