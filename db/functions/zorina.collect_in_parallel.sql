@@ -24,7 +24,9 @@ DECLARE
     v_rows bigint;
 BEGIN
     IF cardinality(p_queries) IS DISTINCT FROM 0 AND p_queries IS NOT NULL THEN
-        EXECUTE format('DROP TABLE IF EXISTS pg_temp.%I', p_table_name);
+        IF to_regclass(format('pg_temp.%I', p_table_name)) IS NOT NULL THEN  -- no NOTICE when absent
+            EXECUTE format('DROP TABLE pg_temp.%I', p_table_name);
+        END IF;
         EXECUTE format('CREATE TEMP TABLE %I ON COMMIT DROP AS ', p_table_name)
                 || array_to_string(p_queries, ' UNION ALL ');
         GET DIAGNOSTICS v_rows = ROW_COUNT;
