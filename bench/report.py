@@ -129,6 +129,15 @@ def write_report(results_dir: Path, out: Path) -> Path:
                          f"{_fmt(cases['ours_full_unchanged']['median_s'])} | "
                          f"{_ratio(cases, 'ours_full_unchanged', 'floor'):.2f} | "
                          f"{_fmt(cases['ours_incremental_1pct']['median_s'])} |")
+        by_scale = {r["scale"]: r for r in results}
+        if "S" in by_scale and "L" in by_scale:
+            small, large = by_scale["S"], by_scale["L"]
+            data_growth = large["data"]["bookings"] / small["data"]["bookings"]
+            time_growth = (large["cases"]["ours_full_unchanged"]["median_s"]
+                           / small["cases"]["ours_full_unchanged"]["median_s"])
+            lines += ["", f"Growth S -> L: {data_growth:.1f}x the bookings, {time_growth:.1f}x the time of a "
+                          f"full refresh (target <= 12x: {'met' if time_growth <= 12 else 'missed'}; "
+                          f"{'linear or better' if time_growth <= data_growth * 1.05 else 'worse than linear'})."]
         lines.append("")
     out.parent.mkdir(exist_ok=True)
     out.write_text("\n".join(lines))
