@@ -10,8 +10,8 @@
  * RFM columns are merged with a whole organization (the compute ranks it); for listed customers
  * they are left alone (zorina.refresh_rfm ranks the stored rows afterwards). created_at /
  * updated_at are bookkeeping: never copied.
- * The column list is read from the catalog, so a column added to the table by a migration is
- * merged without touching this function.
+ * The column list is read from the catalog (zorina.metric_columns), so a column added to the
+ * table by a migration is merged without touching this function.
  * Every statement names the organization (and the customers) explicitly: joined on the staging
  * table's keys alone, the planner walked the whole primary key of customer_analytics once per
  * organization (20 organizations x 1M rows at L).
@@ -43,16 +43,11 @@ BEGIN
         PERFORM set_config('enable_nestloop', 'off', true);
     END IF;
 
-    SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum),
-           string_agg('t.' || quote_ident(a.attname), ', ' ORDER BY a.attnum),
-           string_agg('c.' || quote_ident(a.attname), ', ' ORDER BY a.attnum)
+    SELECT string_agg(quote_ident(name), ', '),
+           string_agg('t.' || quote_ident(name), ', '),
+           string_agg('c.' || quote_ident(name), ', ')
       INTO v_columns, v_stored, v_fresh
-      FROM pg_catalog.pg_attribute a
-     WHERE a.attrelid = 'public.customer_analytics'::regclass
-       AND a.attnum > 0 AND NOT a.attisdropped
-       AND a.attname NOT IN ('organization_id', 'square_customer_id', 'created_at', 'updated_at')
-       -- RFM comes with a whole organization's rows; for listed customers refresh_rfm owns it
-       AND (p_customer_ids IS NULL OR a.attname NOT LIKE 'rfm\_%');
+      FROM unnest(zorina.metric_columns(p_customer_ids IS NULL)) AS name;
 
     -- row count and key statistics for the join plans below (a full ANALYZE of the 65 columns,
     -- jsonb included, costs as much as the merge itself); a few listed customers need none

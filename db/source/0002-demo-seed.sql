@@ -116,7 +116,8 @@ BEGIN
            ARRAY(SELECT md5(seed || ':svc:' || o || ':' || k)::uuid FROM generate_series(1, 6) AS k)  AS services
       FROM generate_series(first_org, v_last) AS o;
 
-    -- bookings, count and spacing by kind, starting at active_from, some into the future; and
+    -- bookings, count and spacing by kind, starting at active_from, some into the future, stored
+    -- in start_at order; and
     -- in the same pass one payment per accepted past booking (mostly COMPLETED, tips sometimes
     -- NULL). One 64-bit hash per booking feeds every random choice (16 bits each).
     WITH new_bookings AS (
@@ -156,6 +157,9 @@ BEGIN
                                      + (n - 1) * CASE sc.kind WHEN 'regular' THEN interval '7 days' ELSE interval '45 days' END
                                      + r.r1 * interval '6 days') AS start_at) AS slot
          WHERE slot.start_at < as_of + interval '60 days'
+         -- in time order, as a booking table fills in production (a sync appends as salons book):
+         -- a range of days is then a range of pages, not one page per customer
+         ORDER BY slot.start_at
         RETURNING id, organization_id, booking_id, customer_id, location_id, start_at, status,
                   ((hashtext(booking_id) & 65535) / 65536.0) AS pay_random
     )
