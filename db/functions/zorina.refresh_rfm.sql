@@ -21,6 +21,22 @@ BEGIN
     IF coalesce(cardinality(p_organization_ids), 0) = 0 THEN
         RETURN 0;
     END IF;
+    IF cardinality(p_organization_ids) = 1 THEN
+        -- one organization (the per-customer refresh of a webhook): nothing to spread over
+        -- workers, no staging table to create
+        UPDATE public.customer_analytics ca
+           SET rfm_recency_score   = m.recency,
+               rfm_frequency_score = m.frequency,
+               rfm_monetary_score  = m.monetary,
+               rfm_segment         = m.segment,
+               updated_at          = now()
+          FROM zorina.rfm_moves(p_organization_ids[1]) m
+         WHERE ca.organization_id = p_organization_ids[1]
+           AND ca.ctid = m.row_id;
+        GET DIAGNOSTICS v_updated = ROW_COUNT;
+        RETURN v_updated;
+    END IF;
+
     PERFORM zorina.collect_in_parallel('zorina_rfm_moves', ARRAY(
         SELECT format('SELECT * FROM zorina.rfm_moves(%L::uuid)', org.id)
           FROM unnest(p_organization_ids) AS org(id)));
