@@ -35,6 +35,9 @@ SET plan_cache_mode = force_custom_plan
 -- one profile lookup per booking (a nested loop) cost 15 ms per 9k bookings; hashing the
 -- organization's profile keys once costs 3 ms at 10k customers
 SET enable_nestloop = off
+-- hash aggregates, not sorts: the planner sorted the range's bookings by (location, day,
+-- customer) to feed both groupings (165 ms vs 131 ms for 55k bookings)
+SET enable_sort = off
 AS $function$
 #variable_conflict use_column
 DECLARE
@@ -71,8 +74,10 @@ BEGIN
                b.status::text AS status,
                CASE WHEN c.square_customer_id IS NOT NULL THEN b.customer_id END AS profiled_customer_id
           FROM public.bookings b
+          -- only ACCEPTED bookings count towards unique_customers: only they look up a profile
           LEFT JOIN public.square_existing_clients c
-                 ON c.organization_id = v_org AND c.square_customer_id = b.customer_id
+                 ON c.organization_id = v_org
+                AND c.square_customer_id = CASE WHEN b.status::text = 'ACCEPTED' THEN b.customer_id END
          WHERE b.organization_id = v_org
            AND (v_scan_from IS NULL OR b.start_at >= v_scan_from)
            AND (v_scan_to IS NULL OR b.start_at < v_scan_to)
