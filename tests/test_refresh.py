@@ -97,6 +97,8 @@ def test_per_customer_refresh_of_a_deleted_profile_removes_its_row(conn):
     result = conn.execute("SELECT * FROM refresh_customer_analytics_for_customer(%s, 'C3')", [org_a]).fetchone()
     assert result["rows_deleted"] == 1
     assert customer_row(conn, org_a, "C3") is None
+    stored, counted = segment_counts(conn)
+    assert stored == counted                 # the summary followed the deleted row
 
 
 @pytest.mark.parametrize("call, sqlstate", [
@@ -228,7 +230,14 @@ def test_segment_counts_follow_every_kind_of_refresh(conn):
     load(conn, d.tables)
     conn.execute("SELECT refresh_customer_analytics_for_customer(%s, 'C0', as_of => %s)", [org_a, AS_OF])
     stored, counted = segment_counts(conn)
-    assert stored == counted and (org_a, "PROSPECT") not in stored
+    assert stored == counted and (org_a, "PROSPECT") not in stored   # the last PROSPECT's row went
+    # a new profile arrives through a webhook: a PROSPECT again
+    d = SourceData(); d._ids = iter(range(20_000, 30_000))
+    d.customer(org_a, "NEWCOMER")
+    load(conn, d.tables)
+    conn.execute("SELECT refresh_customer_analytics_for_customer(%s, 'NEWCOMER', as_of => %s)", [org_a, AS_OF])
+    stored, counted = segment_counts(conn)
+    assert stored == counted and stored[(org_a, "PROSPECT")] == 1
     # five months later everyone has lapsed (the time-relative pass of an incremental run)
     refresh(conn, "incremental", as_of=AS_OF + timedelta(days=150))
     stored, counted = segment_counts(conn)

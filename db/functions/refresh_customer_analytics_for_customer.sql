@@ -28,6 +28,7 @@ DECLARE
     v_started  timestamptz := clock_timestamp();
     v_result   public.customer_analytics_refresh_result;
     v_merge    record;
+    v_segment_before text;
 BEGIN
     IF v_org IS NULL OR v_customer IS NULL THEN
         RAISE EXCEPTION 'organization_id and square_customer_id are required'
@@ -50,10 +51,16 @@ BEGIN
     INSERT INTO pg_temp.zorina_computed
     SELECT * FROM public.customer_analytics_compute(v_org, ARRAY[v_customer], v_as_of);
 
+    SELECT ca.customer_segment INTO v_segment_before FROM public.customer_analytics ca
+     WHERE ca.organization_id = v_org AND ca.square_customer_id = v_customer;
     v_merge := zorina.merge_computed_rows(ARRAY[v_org], ARRAY[v_customer]);
     IF v_merge.rows_inserted + v_merge.rows_updated + v_merge.rows_deleted > 0 THEN
         PERFORM zorina.refresh_rfm(ARRAY[v_org]);
-        PERFORM zorina.refresh_segment_counts(ARRAY[v_org]);
+        -- one customer moved: the segment counts follow by one (no recount of the organization)
+        PERFORM zorina.shift_segment_count(v_org, v_segment_before,
+                                           (SELECT ca.customer_segment FROM public.customer_analytics ca
+                                             WHERE ca.organization_id = v_org
+                                               AND ca.square_customer_id = v_customer));
     END IF;
     DROP TABLE pg_temp.zorina_computed;
 
