@@ -17,6 +17,7 @@ SET search_path = pg_catalog, public
 AS $$
 DECLARE
     v_updated bigint;
+    v_moves text;  -- where the moved rows come from
 BEGIN
     IF coalesce(cardinality(p_organization_ids), 0) = 0 THEN
         RETURN 0;
@@ -24,32 +25,25 @@ BEGIN
     IF cardinality(p_organization_ids) = 1 THEN
         -- one organization (the per-customer refresh of a webhook): nothing to spread over
         -- workers, no staging table to create
-        UPDATE public.customer_analytics ca
-           SET rfm_recency_score   = m.recency,
-               rfm_frequency_score = m.frequency,
-               rfm_monetary_score  = m.monetary,
-               rfm_segment         = m.segment,
-               updated_at          = now()
-          FROM zorina.rfm_moves(p_organization_ids[1]) m
-         WHERE ca.organization_id = p_organization_ids[1]
-           AND ca.ctid = m.row_id;
-        GET DIAGNOSTICS v_updated = ROW_COUNT;
-        RETURN v_updated;
+        v_moves := format('zorina.rfm_moves(%L::uuid)', p_organization_ids[1]);
+    ELSE
+        PERFORM zorina.collect_in_parallel('zorina_rfm_moves', ARRAY(
+            SELECT format('SELECT * FROM zorina.rfm_moves(%L::uuid)', org.id)
+              FROM unnest(p_organization_ids) AS org(id)));
+        v_moves := 'pg_temp.zorina_rfm_moves';
     END IF;
 
-    PERFORM zorina.collect_in_parallel('zorina_rfm_moves', ARRAY(
-        SELECT format('SELECT * FROM zorina.rfm_moves(%L::uuid)', org.id)
-          FROM unnest(p_organization_ids) AS org(id)));
-
-    UPDATE public.customer_analytics ca
-       SET rfm_recency_score   = m.recency,
-           rfm_frequency_score = m.frequency,
-           rfm_monetary_score  = m.monetary,
-           rfm_segment         = m.segment,
-           updated_at          = now()
-      FROM pg_temp.zorina_rfm_moves m
-     WHERE ca.organization_id = ANY (p_organization_ids)  -- whatever the join, never the whole table
-       AND ca.ctid = m.row_id;
+    EXECUTE format(
+        'UPDATE public.customer_analytics ca
+            SET rfm_recency_score   = m.recency,
+                rfm_frequency_score = m.frequency,
+                rfm_monetary_score  = m.monetary,
+                rfm_segment         = m.segment,
+                updated_at          = now()
+           FROM %s m
+          WHERE ca.organization_id = ANY ($1)  -- whatever the join, never the whole table
+            AND ca.ctid = m.row_id', v_moves)
+    USING p_organization_ids;
     GET DIAGNOSTICS v_updated = ROW_COUNT;
     RETURN v_updated;
 END
