@@ -37,7 +37,8 @@ def test_apply_on_empty_database_installs_everything(new_database):
     steps = {s["step"]: s for s in report["steps"]}
     assert report["changed"] is True
     assert steps["migrations"]["changed"] == ["0001-customer-analytics", "0002-change-capture",
-                                              "0003-segment-counts", "0004-referral-code-indexes"]
+                                              "0003-segment-counts", "0004-referral-code-indexes",
+                                              "0005-rfm-rank-indexes"]
     assert "refresh_customer_analytics" in steps["functions"]["changed"]
     assert "customer_analytics_compute" in steps["functions"]["changed"]
     with psycopg.connect(dsn) as conn:
@@ -69,7 +70,8 @@ def test_dry_run_lists_changes_and_changes_nothing(new_database):
     assert result.exit_code == 0, result.output
     steps = {s["step"]: s for s in json.loads(result.stdout)["steps"]}
     assert steps["migrations"]["changed"] == ["0001-customer-analytics", "0002-change-capture",
-                                              "0003-segment-counts", "0004-referral-code-indexes"]
+                                              "0003-segment-counts", "0004-referral-code-indexes",
+                                              "0005-rfm-rank-indexes"]
     assert steps["functions"]["changed"]
     assert schema_fingerprint(dsn) == before
 
@@ -96,8 +98,13 @@ def test_rollback_undoes_the_last_migration_and_apply_restores_it(new_database):
     assert run_cli("apply", "--dsn", dsn, "--with-source-schema", "--no-schedule").exit_code == 0
     refused = CliRunner().invoke(main, ["rollback", "--dsn", dsn], input="")
     assert refused.exit_code != 0
-    # last in, first out: the referral-code indexes go first, then the segment summary (its
-    # view with it), then change capture
+    # last in, first out: the RFM ranking indexes go first, then the referral-code indexes,
+    # then the segment summary (its view with it), then change capture
+    result = run_cli("rollback", "--dsn", dsn, "--yes")
+    assert result.exit_code == 0 and "0005-rfm-rank-indexes" in result.stdout, result.output
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT to_regclass('public.customer_analytics_rfm_recency_idx')").fetchone()[0] is None
+        assert conn.execute("SELECT to_regclass('public.customer_analytics_rfm_stale_idx')").fetchone()[0] is None
     result = run_cli("rollback", "--dsn", dsn, "--yes")
     assert result.exit_code == 0 and "0004-referral-code-indexes" in result.stdout, result.output
     with psycopg.connect(dsn) as conn:

@@ -68,6 +68,65 @@ def test_rfm_scores_are_ntiles_within_the_organization(conn):
     assert alone["rfm_segment"] == "HIBERNATING"
 
 
+def _ranked_visitors(d, org, loc, count):
+    """count customers, C01 with one visit ... C<count> with count visits; fewer visits = more recent."""
+    for i in range(1, count + 1):
+        customer = f"C{i:02d}"
+        d.customer(org, customer)
+        for v in range(i):
+            d.booking(org, customer, loc, AS_OF - timedelta(days=i * 10 + v))
+        d.payment(org, customer, loc, 1000 * i, created_at="2026-06-01 00:00+00")
+
+
+def test_rfm_after_incremental_changes_reranks_the_stored_rows(conn):
+    # zorina.rfm_moves re-derives the ranks from the stored rows (index-only scans of migration
+    # 0005) and writes only the scores that moved: a customer who lost every visit loses its
+    # scores, a newcomer shifts the bucket boundaries of everyone behind it
+    d = SourceData(); org = d.org(); loc = d.location(org)
+    _ranked_visitors(d, org, loc, 10)
+    load(conn, d.tables); refresh(conn, as_of=AS_OF)
+    later = AS_OF + timedelta(minutes=5)
+    conn.execute("UPDATE bookings SET status = 'CANCELLED_BY_CUSTOMER' WHERE organization_id = %s "
+                 "AND customer_id = 'C10'", [org])
+    refresh(conn, "incremental", as_of=later)
+    rows = table_rows(conn, org)
+    gone = rows[(org, "C10")]
+    assert (gone["rfm_recency_score"], gone["rfm_frequency_score"], gone["rfm_monetary_score"],
+            gone["rfm_segment"]) == (None, None, None, None)
+    # nine visitors: ntile(5) gives buckets of 2, 2, 2, 2, 1
+    nine = [1, 1, 2, 2, 3, 3, 4, 4, 5]
+    for i in range(1, 10):
+        row = rows[(org, f"C{i:02d}")]
+        assert row["rfm_frequency_score"] == nine[i - 1], i
+        assert row["rfm_monetary_score"] == nine[i - 1], i
+        assert row["rfm_recency_score"] == nine[9 - i], i   # C09 visited longest ago
+    # a newcomer with the most revenue and the most recent visit, through the per-customer path
+    conn.execute("INSERT INTO square_existing_clients (organization_id, square_customer_id, created_at) "
+                 "VALUES (%s, 'C11', '2026-01-01')", [org])
+    conn.execute("""INSERT INTO bookings (organization_id, booking_id, customer_id, location_id, start_at, status)
+                    VALUES (%s, 'B-C11', 'C11', %s, %s, 'ACCEPTED')""", [org, loc, AS_OF - timedelta(days=1)])
+    conn.execute("""INSERT INTO payments (organization_id, payment_id, customer_id, location_id,
+                                          amount_money_amount, total_money_amount, status, created_at)
+                    VALUES (%s, 'P-C11', 'C11', %s, 99000, 99000, 'COMPLETED', '2026-06-01')""", [org, loc])
+    conn.execute("SELECT refresh_customer_analytics_for_customer(%s, 'C11', as_of => %s)", [org, later])
+    rows = table_rows(conn, org)
+    # ten visitors again: 2 per bucket; C11 has one visit (ties with C01, ordered by id after it)
+    frequency = dict(zip(["C01", "C11", "C02", "C03", "C04", "C05", "C06", "C07", "C08", "C09"],
+                         [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]))
+    monetary = dict(zip([f"C{i:02d}" for i in range(1, 10)] + ["C11"], [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]))
+    recency = dict(zip(["C09", "C08", "C07", "C06", "C05", "C04", "C03", "C02", "C01", "C11"],
+                       [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]))
+    for customer in frequency:
+        row = rows[(org, customer)]
+        assert (row["rfm_recency_score"], row["rfm_frequency_score"], row["rfm_monetary_score"]) == \
+            (recency[customer], frequency[customer], monetary[customer]), customer
+        assert row["rfm_segment"] == conn.execute(
+            "SELECT zorina.rfm_segment(%s, %s, %s) AS s",
+            [recency[customer], frequency[customer], monetary[customer]]).fetchone()["s"], customer
+    # and what a full refresh at the same instant stores
+    assert refresh(conn, "full", as_of=later)["rows_updated"] == 0
+
+
 @pytest.mark.parametrize("scores, segment", [
     ((4, 4, 4), "CHAMPIONS"), ((5, 5, 3), "LOYAL"), ((1, 4, 1), "LOYAL"), ((4, 2, 5), "NEW_PROMISING"),
     ((2, 3, 4), "AT_RISK_VALUABLE"), ((1, 1, 4), "AT_RISK_VALUABLE"), ((2, 2, 3), "HIBERNATING"),
