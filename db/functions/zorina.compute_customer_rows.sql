@@ -99,7 +99,9 @@ BEGIN
                    WHEN 'CANCELLED_BY_SELLER' THEN 4 WHEN 'NO_SHOW' THEN 5 WHEN 'DECLINED' THEN 6
                    ELSE 0  -- not one of the six known statuses
                END AS status_code,
-               b.start_at::timestamptz <= v_as_of AS has_started
+               b.start_at::timestamptz <= v_as_of AS has_started,
+               b.customer_note,
+               b.seller_note
           FROM public.bookings b
          WHERE b.organization_id = v_org
            AND b.customer_id IS NOT NULL
@@ -192,18 +194,16 @@ BEGIN
          WHERE value IS NOT NULL
          GROUP BY customer_id
     ),
-    -- notes of any booking (known status or not), newest first, customer's before seller's
+    -- notes of any booking (known status or not), newest first, customer's before seller's;
+    -- from the bookings already read (classified_bookings holds every status), not a second scan
     note_items AS (
-        SELECT b.customer_id, b.start_at::timestamptz AS start_at, b.booking_id, n.source_rank,
-               jsonb_build_object('booking_id', b.booking_id, 'start_at', b.start_at::timestamptz,
+        SELECT b.customer_id, b.start_at, b.booking_id, n.source_rank,
+               jsonb_build_object('booking_id', b.booking_id, 'start_at', b.start_at,
                                   'source', n.source, 'note', n.note) AS item
-          FROM public.bookings b
+          FROM classified_bookings b
          CROSS JOIN LATERAL (VALUES (1, 'customer', b.customer_note),
                                     (2, 'seller',   b.seller_note)) AS n(source_rank, source, note)
-         WHERE b.organization_id = v_org
-           AND b.customer_id IS NOT NULL
-           AND (v_ids IS NULL OR b.customer_id = ANY (v_ids))
-           AND (btrim(b.customer_note) <> '' OR btrim(b.seller_note) <> '')
+         WHERE (btrim(b.customer_note) <> '' OR btrim(b.seller_note) <> '')
            AND btrim(n.note) <> ''
     ),
     notes AS (
