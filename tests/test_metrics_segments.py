@@ -79,8 +79,8 @@ def _ranked_visitors(d, org, loc, count):
 
 
 def test_rfm_after_incremental_changes_reranks_the_stored_rows(conn):
-    # zorina.rfm_moves re-derives the ranks from the stored rows (index-only scans of migration
-    # 0005) and writes only the scores that moved: a customer who lost every visit loses its
+    # zorina.rfm_moves re-derives the ranks from the stored rows (the rank-ordered indexes of
+    # migration 0005) and writes only the scores that moved: a customer who lost every visit loses its
     # scores, a newcomer shifts the bucket boundaries of everyone behind it
     d = SourceData(); org = d.org(); loc = d.location(org)
     _ranked_visitors(d, org, loc, 10)
@@ -125,6 +125,22 @@ def test_rfm_after_incremental_changes_reranks_the_stored_rows(conn):
             [recency[customer], frequency[customer], monetary[customer]]).fetchone()["s"], customer
     # and what a full refresh at the same instant stores
     assert refresh(conn, "full", as_of=later)["rows_updated"] == 0
+
+
+def test_score_updates_can_be_hot(conn):
+    # the score updates after every incremental refresh stay heap-only (no index entry written)
+    # only while no index uses an rfm_* column, as key, INCLUDE, expression or predicate
+    indexed = conn.execute("""
+        SELECT i.indexrelid::regclass::text AS index_name
+          FROM pg_index i
+          JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attname LIKE 'rfm\\_%'
+         WHERE i.indrelid = 'customer_analytics'::regclass
+           AND (a.attnum = ANY (i.indkey::int2[])
+                OR pg_get_expr(i.indexprs, i.indrelid) ~ a.attname
+                OR pg_get_expr(i.indpred, i.indrelid) ~ a.attname)""").fetchall()
+    assert indexed == []
+    options = conn.execute("SELECT reloptions FROM pg_class WHERE oid = 'customer_analytics'::regclass").fetchone()
+    assert options["reloptions"] == ["fillfactor=90"]
 
 
 @pytest.mark.parametrize("scores, segment", [

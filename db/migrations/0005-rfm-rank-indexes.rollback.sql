@@ -1,5 +1,5 @@
--- Undo 0005: the RFM ranking indexes (zorina.rfm_moves falls back to sorting the rows).
+-- Undo 0005: the RFM ranking indexes (zorina.rfm_moves then sorts the rows) and the fillfactor.
 DROP INDEX IF EXISTS public.customer_analytics_rfm_recency_idx;
 DROP INDEX IF EXISTS public.customer_analytics_rfm_frequency_idx;
 DROP INDEX IF EXISTS public.customer_analytics_rfm_monetary_idx;
-DROP INDEX IF EXISTS public.customer_analytics_rfm_stale_idx;
+ALTER TABLE public.customer_analytics RESET (fillfactor);
