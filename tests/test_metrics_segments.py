@@ -35,16 +35,20 @@ def test_segment_thresholds_default_and_overridden(conn):
         assert customer_row(conn, custom, customer)["customer_segment"] == expected_custom, customer
 
 
-def test_rfm_scores_are_ntiles_within_the_organization(conn):
-    d = SourceData(); org = d.org(); loc = d.location(org); other = d.org(); oloc = d.location(other)
-    # ten customers with 1..10 visits; the one with most visits visited least recently;
-    # revenue grows with the id
-    for i in range(1, 11):
+def _ranked_visitors(d, org, loc, count):
+    """C01 .. C<count>: customer i has i visits, the last one i*10 days before AS_OF (the more
+    visits, the less recent), and i * 1000 cents of revenue."""
+    for i in range(1, count + 1):
         customer = f"C{i:02d}"
         d.customer(org, customer)
         for v in range(i):
             d.booking(org, customer, loc, AS_OF - timedelta(days=i * 10 + v))
         d.payment(org, customer, loc, 1000 * i, created_at="2026-06-01 00:00+00")
+
+
+def test_rfm_scores_are_ntiles_within_the_organization(conn):
+    d = SourceData(); org = d.org(); loc = d.location(org); other = d.org(); oloc = d.location(other)
+    _ranked_visitors(d, org, loc, 10)
     d.customer(org, "PROSPECT")
     d.customer(other, "ALONE"); d.booking(other, "ALONE", oloc, AS_OF - timedelta(days=400))
     load(conn, d.tables); refresh(conn, as_of=AS_OF)
@@ -68,20 +72,10 @@ def test_rfm_scores_are_ntiles_within_the_organization(conn):
     assert alone["rfm_segment"] == "HIBERNATING"
 
 
-def _ranked_visitors(d, org, loc, count):
-    """count customers, C01 with one visit ... C<count> with count visits; fewer visits = more recent."""
-    for i in range(1, count + 1):
-        customer = f"C{i:02d}"
-        d.customer(org, customer)
-        for v in range(i):
-            d.booking(org, customer, loc, AS_OF - timedelta(days=i * 10 + v))
-        d.payment(org, customer, loc, 1000 * i, created_at="2026-06-01 00:00+00")
-
-
 def test_rfm_after_incremental_changes_reranks_the_stored_rows(conn):
     # zorina.rfm_moves re-derives the ranks from the stored rows (the rank-ordered indexes of
-    # migration 0005) and writes only the scores that moved: a customer who lost every visit loses its
-    # scores, a newcomer shifts the bucket boundaries of everyone behind it
+    # migration 0005) and writes only the scores that moved: a customer who lost every visit
+    # loses its scores, a newcomer shifts the bucket boundaries of everyone behind it
     d = SourceData(); org = d.org(); loc = d.location(org)
     _ranked_visitors(d, org, loc, 10)
     load(conn, d.tables); refresh(conn, as_of=AS_OF)
