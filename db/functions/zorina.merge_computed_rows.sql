@@ -81,12 +81,24 @@ BEGIN
     USING p_organization_ids, p_customer_ids;
     GET DIAGNOSTICS rows_inserted = ROW_COUNT;
 
+    -- vanished profiles: keys first, from the two primary keys alone (index-only scans), then
+    -- the rows; deleting straight from the anti join read every wide row of the organizations
+    -- to find, usually, none (0.5 s per four organizations of 50k)
+    WITH vanished AS MATERIALIZED (
+        SELECT t.organization_id, t.square_customer_id
+          FROM public.customer_analytics t
+         WHERE t.organization_id = ANY (p_organization_ids)
+           AND (p_customer_ids IS NULL OR t.square_customer_id = ANY (p_customer_ids))
+           AND NOT EXISTS (SELECT 1 FROM public.square_existing_clients s
+                            WHERE s.organization_id = ANY (p_organization_ids)  -- for the planner
+                              AND s.organization_id = t.organization_id
+                              AND s.square_customer_id = t.square_customer_id)
+    )
     DELETE FROM public.customer_analytics t
-     WHERE t.organization_id = ANY (p_organization_ids)
-       AND (p_customer_ids IS NULL OR t.square_customer_id = ANY (p_customer_ids))
-       AND NOT EXISTS (SELECT 1 FROM public.square_existing_clients s
-                        WHERE s.organization_id = t.organization_id
-                          AND s.square_customer_id = t.square_customer_id);
+     USING vanished v
+     WHERE t.organization_id = ANY (p_organization_ids)  -- when some vanished: these rows at most
+       AND t.organization_id = v.organization_id
+       AND t.square_customer_id = v.square_customer_id;
     GET DIAGNOSTICS rows_deleted = ROW_COUNT;
 
     -- A first load (or a mass delete) leaves the statistics saying the table is empty; the next
