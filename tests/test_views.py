@@ -10,6 +10,8 @@ import pytest
 from builder import SourceData, ts
 from conftest import load, refresh
 from randomdata import generate
+from reference import (ACCEPTED, BOOKING_STATUSES, CANCELLED_BY_CUSTOMER, CANCELLED_BY_SELLER, NO_SHOW,
+                       org_zone, _settings)
 
 AS_OF = ts("2026-06-15 12:00+00")
 
@@ -51,6 +53,59 @@ def test_new_customers_are_counted_on_their_first_visit_day_and_location(conn):
     assert rows[("Salon", date(2026, 6, 8))]["returning_customers"] == 1
     assert rows[("Salon", date(2026, 6, 20))]["appointments_count"] == 1
     assert not any(day == date(2026, 1, 10) for _, day in rows)           # profile creation day: nothing
+
+
+def expected_daily(data: dict, first_visits: list[dict]) -> dict:
+    """Contract section 5 computed in Python from the source rows: (org, location, day) -> counts.
+    new_customers comes from the stored first visits, as the contract says (customer_analytics)."""
+    zones = {org["id"]: org_zone(_settings(org)) for org in data["organizations"]}
+    profiles = {(row["organization_id"], row["square_customer_id"]) for row in data["square_existing_clients"]}
+    rows: dict = {}
+    for booking in data["bookings"]:
+        if booking["status"] not in BOOKING_STATUSES:
+            continue
+        org = booking["organization_id"]
+        day = booking["start_at"].astimezone(zones[org]).date()
+        row = rows.setdefault((org, booking["location_id"], day), {
+            "appointments_count": 0, "cancelled_appointments": 0, "no_show_appointments": 0,
+            "customers": set(), "new_customers": 0})
+        row["appointments_count"] += booking["status"] == ACCEPTED
+        row["cancelled_appointments"] += booking["status"] in (CANCELLED_BY_CUSTOMER, CANCELLED_BY_SELLER)
+        row["no_show_appointments"] += booking["status"] == NO_SHOW
+        if booking["status"] == ACCEPTED and (org, booking["customer_id"]) in profiles:
+            row["customers"].add(booking["customer_id"])
+    for visit in first_visits:
+        day = visit["first_booking_at"].astimezone(zones[visit["organization_id"]]).date()
+        key = (visit["organization_id"], visit["first_visit_location_id"], day)
+        if key in rows:     # a first visit always has its ACCEPTED booking on that day
+            rows[key]["new_customers"] += 1
+    for row in rows.values():
+        row["unique_customers"] = len(row.pop("customers"))
+        row["returning_customers"] = row["unique_customers"] - row["new_customers"]
+    return rows
+
+
+def test_daily_view_equals_the_contract_computed_in_python(conn):
+    # unknown statuses, bookings without a customer or with an unknown one, double bookings,
+    # cancel-only days and bookings at 23:30 / 00:30 local time around DST changes
+    data = generate(11, AS_OF, n_orgs=3, customers_per_org=200)
+    load(conn, data)
+    refresh(conn, as_of=AS_OF)
+    first_visits = conn.execute(
+        "SELECT organization_id, first_visit_location_id, first_booking_at FROM customer_analytics "
+        "WHERE first_booking_at IS NOT NULL").fetchall()
+    expected = expected_daily(data, first_visits)
+    columns = ("appointments_count", "cancelled_appointments", "no_show_appointments",
+               "unique_customers", "new_customers", "returning_customers")
+    actual = {(r["organization_id"], r["location_id"], r["date"]): {c: r[c] for c in columns}
+              for r in conn.execute("SELECT * FROM analytics_appointments_by_location_daily")}
+    assert actual.keys() == expected.keys()
+    mismatches = [(key, actual[key], expected[key]) for key in expected if actual[key] != expected[key]]
+    assert not mismatches, mismatches[:3]
+    # the data exercised what this compares
+    assert sum(row["new_customers"] for row in expected.values()) > 100
+    assert any(0 < row["unique_customers"] < row["appointments_count"] for row in expected.values())
+    assert any(row["appointments_count"] == 0 for row in expected.values())
 
 
 # -- analytics_appointments_by_location_daily_between: the view's index-friendly form ------------
