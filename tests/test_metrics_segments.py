@@ -1,11 +1,13 @@
 """Segments and RFM (contract section 3, Segments)."""
 
+import random
 from datetime import timedelta
 
 import pytest
 
 from builder import SourceData, ts
 from conftest import customer_row, load, refresh, table_rows
+from randomdata import generate
 
 AS_OF = ts("2026-06-15 12:00+00")
 
@@ -119,6 +121,84 @@ def test_rfm_after_incremental_changes_reranks_the_stored_rows(conn):
             [recency[customer], frequency[customer], monetary[customer]]).fetchone()["s"], customer
     # and what a full refresh at the same instant stores
     assert refresh(conn, "full", as_of=later)["rows_updated"] == 0
+
+
+def test_rfm_bucket_is_ntile(conn):
+    # zorina.rfm_bucket reads a score off a position: the same as ntile(5) for every size
+    wrong = conn.execute("""
+        SELECT n, k, ntile, zorina.rfm_bucket(k, n) AS bucket
+          FROM (SELECT n, k, ntile(5) OVER (PARTITION BY n ORDER BY k) AS ntile
+                  FROM generate_series(1, 60) AS n, generate_series(1, n) AS k) t
+         WHERE zorina.rfm_bucket(k, n) IS DISTINCT FROM ntile::smallint""").fetchall()
+    assert wrong == []
+    assert conn.execute("SELECT zorina.rfm_bucket(NULL, 10) AS b").fetchone()["b"] is None
+
+
+MOVES = "SELECT row_id::text, recency, frequency, monetary, segment FROM {}"
+
+
+def test_rfm_moves_after_changes_equal_the_comparison_of_every_row(conn):
+    # zorina.rfm_moves_after_changes finds the moved scores from the changed customers and a
+    # binary search of the stored scores; it must return exactly what comparing every row
+    # (zorina.rfm_moves) returns, whatever moved: ranks up and down, ties, customers losing
+    # their visits, deleted rows, newcomers without scores, and many changes (its fallback)
+    load(conn, generate(5, AS_OF, n_orgs=1, customers_per_org=300))
+    refresh(conn, as_of=AS_OF)
+    org = conn.execute("SELECT id FROM organizations").fetchone()["id"]
+    rng = random.Random(5)
+    rounds_with_moves = 0
+    for round_no in range(14):
+        refresh(conn, "full", as_of=AS_OF)   # the stored scores exact again
+        keys = [r["square_customer_id"] for r in conn.execute(
+            "SELECT square_customer_id FROM customer_analytics WHERE organization_id = %s "
+            "AND total_accepted_bookings > 0 ORDER BY 1", [org])]
+        changed = rng.sample(keys, 100 if round_no == 13 else rng.choice([1, 2, 5, 12, 25]))
+        for key in changed:
+            change = rng.choice(["visits", "revenue", "recency", "all", "lost", "deleted"])
+            if change == "deleted":
+                conn.execute("DELETE FROM customer_analytics WHERE organization_id = %s AND square_customer_id = %s",
+                             [org, key])
+                continue
+            conn.execute("""
+                UPDATE customer_analytics
+                   SET total_accepted_bookings = CASE WHEN %(change)s = 'lost' THEN 0
+                                                      WHEN %(change)s IN ('visits', 'all') THEN %(visits)s
+                                                      ELSE total_accepted_bookings END,
+                       total_revenue_cents = CASE WHEN %(change)s IN ('revenue', 'all') THEN %(revenue)s
+                                                  ELSE total_revenue_cents END,
+                       days_since_last_visit = CASE WHEN %(change)s IN ('recency', 'all') THEN %(days)s
+                                                    ELSE days_since_last_visit END
+                 WHERE organization_id = %(org)s AND square_customer_id = %(key)s""",
+                {"change": change, "visits": rng.choice([1, 2, 3, 40]), "revenue": rng.choice([0, 5000, 10 ** 7]),
+                 "days": rng.choice([0, 3, 90, 900]), "org": org, "key": key})
+        newcomers = [f"NEW-{round_no}-{i}" for i in range(rng.choice([0, 1, 4]))]
+        for key in newcomers:   # merged rows of listed customers have no scores yet
+            conn.execute("""INSERT INTO customer_analytics (organization_id, square_customer_id,
+                                total_accepted_bookings, total_revenue_cents, days_since_last_visit)
+                            VALUES (%s, %s, %s, %s, %s)""",
+                         [org, key, rng.choice([1, 2, 5]), rng.choice([0, 7000]), rng.choice([1, 30])])
+        changed += newcomers
+        expected = sorted(conn.execute(MOVES.format("zorina.rfm_moves(%s)"), [org]).fetchall(),
+                          key=lambda r: r["row_id"])
+        actual = sorted(conn.execute(MOVES.format("zorina.rfm_moves_after_changes(%s, %s)"),
+                                     [org, changed]).fetchall(), key=lambda r: r["row_id"])
+        assert actual == expected, (round_no, changed)
+        rounds_with_moves += bool(expected)
+    assert rounds_with_moves >= 10   # the rounds did move scores
+
+
+def test_rfm_moves_after_changes_compare_everything_when_the_stored_scores_are_not_exact(conn):
+    # the search relies on the stored scores of unchanged customers being exact; a missing one
+    # says they are not, and every row is compared instead
+    load(conn, generate(6, AS_OF, n_orgs=1, customers_per_org=120))
+    refresh(conn, as_of=AS_OF)
+    org = conn.execute("SELECT id FROM organizations").fetchone()["id"]
+    conn.execute("""UPDATE customer_analytics SET rfm_recency_score = NULL, rfm_frequency_score = NULL,
+                           rfm_monetary_score = NULL, rfm_segment = NULL
+                     WHERE organization_id = %s AND total_accepted_bookings > 0""", [org])
+    expected = conn.execute(MOVES.format("zorina.rfm_moves(%s)"), [org]).fetchall()
+    actual = conn.execute(MOVES.format("zorina.rfm_moves_after_changes(%s, ARRAY[]::text[])"), [org]).fetchall()
+    assert len(expected) > 50 and sorted(actual, key=str) == sorted(expected, key=str)
 
 
 def test_score_updates_can_be_hot(conn):

@@ -67,6 +67,9 @@ DECLARE
     v_refreshed uuid[] := ARRAY[]::uuid[];
     v_whole_organizations uuid[] := ARRAY[]::uuid[];
     v_moved_organizations uuid[] := ARRAY[]::uuid[];
+    v_time_moved text[];
+    -- per moved organization, every customer whose row changed: RFM is then re-ranked from them
+    v_changed_customers jsonb := '{}';
     -- organizations computed by one statement (zorina.compute_organizations): enough to keep two
     -- parallel workers busy when organizations differ in size, few enough to bound the staging
     -- table (4 x 50k customers at L)
@@ -187,17 +190,20 @@ BEGIN
             END IF;
 
             -- everyone else: only time moved for them
-            v_count := zorina.refresh_time_relative(v_scope_org, v_as_of);
-            v_result.rows_updated := v_result.rows_updated + v_count;
-            v_org_rows_changed := v_org_rows_changed + v_count;
+            v_time_moved := zorina.refresh_time_relative(v_scope_org, v_as_of);
+            v_result.rows_updated := v_result.rows_updated + cardinality(v_time_moved);
+            v_org_rows_changed := v_org_rows_changed + cardinality(v_time_moved);
 
             -- RFM ranks and segment counts move only when some row of the organization moved
             IF v_org_rows_changed > 0 THEN
                 v_moved_organizations := v_moved_organizations || v_scope_org;
+                -- the recomputed customers (merged or not) and those time moved
+                v_changed_customers := v_changed_customers
+                    || jsonb_build_object(v_scope_org::text, to_jsonb(v_customers || v_time_moved));
             END IF;
         END LOOP;
         -- ... and are recomputed for all of them at once (RFM: one organization per worker)
-        v_rfm_updated := v_rfm_updated + zorina.refresh_rfm(v_moved_organizations);
+        v_rfm_updated := v_rfm_updated + zorina.refresh_rfm(v_moved_organizations, v_changed_customers);
         PERFORM zorina.refresh_segment_counts(v_moved_organizations);
 
         -- 3b. whole organizations, a batch at a time: one statement computes a batch with one

@@ -55,7 +55,7 @@ BEGIN
      WHERE ca.organization_id = v_org AND ca.square_customer_id = v_customer;
     v_merge := zorina.merge_computed_rows(ARRAY[v_org], ARRAY[v_customer]);
     IF v_merge.rows_inserted + v_merge.rows_updated + v_merge.rows_deleted > 0 THEN
-        PERFORM zorina.refresh_rfm(ARRAY[v_org]);
+        PERFORM zorina.refresh_rfm(ARRAY[v_org], jsonb_build_object(v_org::text, jsonb_build_array(v_customer)));
         -- one customer moved: the segment counts follow by one (no recount of the organization)
         PERFORM zorina.shift_segment_count(v_org, v_segment_before,
                                            (SELECT ca.customer_segment FROM public.customer_analytics ca

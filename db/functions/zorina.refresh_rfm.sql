@@ -1,16 +1,20 @@
 /*
- * zorina.refresh_rfm(organization_ids) -> rows updated
+ * zorina.refresh_rfm(organization_ids, changed_customers DEFAULT NULL) -> rows updated
  *
  * Brings the RFM columns of the given organizations in line with zorina.rfm_moves (the
- * contract's organization-relative scores, derived from the stored rows). The organizations are
- * scored in one statement, one per parallel worker (zorina.collect_in_parallel); only rows whose
- * scores or segment move are written, found by ctid (scored in this transaction, under the
- * refresh's lock: no one else can have moved them).
+ * contract's organization-relative scores, derived from the stored rows). changed_customers,
+ * {"<organization id>": ["<square_customer_id>", ...]}, lists for an organization every customer
+ * whose row this transaction changed: its scores are then found from those customers and a few
+ * probes (zorina.rfm_moves_after_changes) instead of comparing every row; organizations not
+ * listed are compared whole. The organizations are scored in one statement, one per parallel
+ * worker (zorina.collect_in_parallel); only rows whose scores or segment move are written, found
+ * by ctid (scored in this transaction, under the refresh's lock: no one else can have moved them).
  */
--- the one-organization signature it had before (re-runnable: gone after the first install)
+-- the signatures it had before (re-runnable: gone after the first install)
 DROP FUNCTION IF EXISTS zorina.refresh_rfm(uuid);
+DROP FUNCTION IF EXISTS zorina.refresh_rfm(uuid[]);
 
-CREATE OR REPLACE FUNCTION zorina.refresh_rfm(p_organization_ids uuid[])
+CREATE OR REPLACE FUNCTION zorina.refresh_rfm(p_organization_ids uuid[], p_changed_customers jsonb DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, public
@@ -18,18 +22,26 @@ AS $$
 DECLARE
     v_updated bigint;
     v_moves text;  -- where the moved rows come from
+    v_scorers text[];  -- per organization, the call that finds its moved rows
 BEGIN
     IF coalesce(cardinality(p_organization_ids), 0) = 0 THEN
         RETURN 0;
     END IF;
-    IF cardinality(p_organization_ids) = 1 THEN
+    -- the customer lists travel as literals: a parallel worker cannot read a temporary table
+    v_scorers := ARRAY(
+        SELECT CASE WHEN p_changed_customers ? org.id::text
+                    THEN format('zorina.rfm_moves_after_changes(%L::uuid, %L::text[])', org.id,
+                                ARRAY(SELECT jsonb_array_elements_text(p_changed_customers -> org.id::text)))
+                    ELSE format('zorina.rfm_moves(%L::uuid)', org.id) END
+          FROM unnest(p_organization_ids) WITH ORDINALITY AS org(id, position)
+         ORDER BY org.position);
+    IF cardinality(v_scorers) = 1 THEN
         -- one organization (the per-customer refresh of a webhook): nothing to spread over
         -- workers, no staging table to create
-        v_moves := format('zorina.rfm_moves(%L::uuid)', p_organization_ids[1]);
+        v_moves := v_scorers[1];
     ELSE
         PERFORM zorina.collect_in_parallel('zorina_rfm_moves', ARRAY(
-            SELECT format('SELECT * FROM zorina.rfm_moves(%L::uuid)', org.id)
-              FROM unnest(p_organization_ids) AS org(id)));
+            SELECT 'SELECT * FROM ' || scorer FROM unnest(v_scorers) AS scorer));
         v_moves := 'pg_temp.zorina_rfm_moves';
     END IF;
 

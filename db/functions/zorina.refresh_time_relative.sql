@@ -1,5 +1,5 @@
 /*
- * zorina.refresh_time_relative(organization_id, as_of) -> rows updated
+ * zorina.refresh_time_relative(organization_id, as_of) -> the customers whose row it updated
  *
  * For the customers an incremental refresh did not recompute, as_of moving changes only
  * figures derived from stored columns: days_since_last_visit, tenure_days, is_overdue and
@@ -10,45 +10,52 @@
  * Rows recomputed in the same refresh are already current: the IS DISTINCT FROM test skips them.
  * Only rows whose next day boundary (zorina.next_day_boundary) is at or before as_of can move;
  * an expression index finds them, so a quiet 5-minute run reads a handful of rows.
+ * The customers are returned because their recency rank may have moved (zorina.refresh_rfm).
  */
-CREATE OR REPLACE FUNCTION zorina.refresh_time_relative(
+-- it returned a row count before (re-runnable: a return type cannot be replaced)
+DROP FUNCTION IF EXISTS zorina.refresh_time_relative(uuid, timestamptz);
+
+CREATE FUNCTION zorina.refresh_time_relative(
     p_organization_id uuid, p_as_of timestamptz)
-RETURNS bigint
+RETURNS text[]
 LANGUAGE plpgsql
 SET search_path = pg_catalog, public
 AS $$
 DECLARE
     v_org record;
-    v_updated bigint;
+    v_updated text[];
 BEGIN
     SELECT * INTO v_org FROM zorina.organization_profile(p_organization_id);
     IF NOT FOUND THEN
-        RETURN 0;
+        RETURN ARRAY[]::text[];
     END IF;
 
     -- one pass over the organization's rows, no self-join: the new values are computed in SET
     -- and compared in WHERE with the same helpers
-    UPDATE public.customer_analytics ca
-       SET days_since_last_visit = zorina.days_between(ca.last_booking_at, p_as_of),
-           tenure_days           = zorina.days_between(ca.first_booking_at, p_as_of),
-           is_overdue            = zorina.is_overdue(zorina.days_between(ca.last_booking_at, p_as_of),
-                                                     ca.avg_days_between_visits),
-           customer_segment      = zorina.customer_segment(ca.first_booking_at, ca.last_booking_at, p_as_of,
-                                       v_org.new_days, v_org.active_days, v_org.at_risk_days),
-           updated_at            = now()
-     WHERE ca.organization_id = p_organization_id
-       AND ca.first_booking_at IS NOT NULL
-       -- only rows whose next day boundary has passed (index range scan)
-       AND zorina.next_day_boundary(ca.first_booking_at, ca.last_booking_at, ca.tenure_days, ca.days_since_last_visit)
-           <= extract(epoch FROM p_as_of)::double precision
-       AND (ca.days_since_last_visit, ca.tenure_days, ca.is_overdue, ca.customer_segment)
-           IS DISTINCT FROM
-           (zorina.days_between(ca.last_booking_at, p_as_of),
-            zorina.days_between(ca.first_booking_at, p_as_of),
-            zorina.is_overdue(zorina.days_between(ca.last_booking_at, p_as_of), ca.avg_days_between_visits),
-            zorina.customer_segment(ca.first_booking_at, ca.last_booking_at, p_as_of,
-                                    v_org.new_days, v_org.active_days, v_org.at_risk_days));
-    GET DIAGNOSTICS v_updated = ROW_COUNT;
+    WITH moved AS (
+        UPDATE public.customer_analytics ca
+           SET days_since_last_visit = zorina.days_between(ca.last_booking_at, p_as_of),
+               tenure_days           = zorina.days_between(ca.first_booking_at, p_as_of),
+               is_overdue            = zorina.is_overdue(zorina.days_between(ca.last_booking_at, p_as_of),
+                                                         ca.avg_days_between_visits),
+               customer_segment      = zorina.customer_segment(ca.first_booking_at, ca.last_booking_at, p_as_of,
+                                           v_org.new_days, v_org.active_days, v_org.at_risk_days),
+               updated_at            = now()
+         WHERE ca.organization_id = p_organization_id
+           AND ca.first_booking_at IS NOT NULL
+           -- only rows whose next day boundary has passed (index range scan)
+           AND zorina.next_day_boundary(ca.first_booking_at, ca.last_booking_at, ca.tenure_days, ca.days_since_last_visit)
+               <= extract(epoch FROM p_as_of)::double precision
+           AND (ca.days_since_last_visit, ca.tenure_days, ca.is_overdue, ca.customer_segment)
+               IS DISTINCT FROM
+               (zorina.days_between(ca.last_booking_at, p_as_of),
+                zorina.days_between(ca.first_booking_at, p_as_of),
+                zorina.is_overdue(zorina.days_between(ca.last_booking_at, p_as_of), ca.avg_days_between_visits),
+                zorina.customer_segment(ca.first_booking_at, ca.last_booking_at, p_as_of,
+                                        v_org.new_days, v_org.active_days, v_org.at_risk_days))
+        RETURNING ca.square_customer_id
+    )
+    SELECT coalesce(array_agg(moved.square_customer_id), ARRAY[]::text[]) INTO v_updated FROM moved;
     RETURN v_updated;
 END
 $$;
