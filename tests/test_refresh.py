@@ -247,3 +247,20 @@ def test_segment_counts_follow_every_kind_of_refresh(conn):
     refresh(conn, as_of=AS_OF + timedelta(days=150))
     stored, counted = segment_counts(conn)
     assert stored == counted and {org for org, _ in stored} == {org_a}
+
+
+def test_segment_counts_recount_when_the_stored_counts_are_off(conn):
+    # an incremental refresh shifts the counts by what moved; a count that would go negative
+    # says the stored counts were off (written around the pack), and the organization is recounted
+    org_a, org_b, loc_a = small_world(conn)
+    refresh(conn, as_of=AS_OF)
+    stored, _ = segment_counts(conn)
+    assert stored[(org_a, "NEW")] == 4 and stored[(org_a, "PROSPECT")] == 1   # C1-C4, C0
+    conn.execute("DELETE FROM zorina.segment_counts WHERE organization_id = %s AND customer_segment = 'NEW'",
+                 [org_a])
+    conn.execute("UPDATE bookings SET status = 'CANCELLED_BY_CUSTOMER' WHERE organization_id = %s "
+                 "AND customer_id = 'C1'", [org_a])                                  # NEW -> PROSPECT
+    refresh(conn, "incremental", as_of=AS_OF + timedelta(minutes=5))
+    stored, counted = segment_counts(conn)
+    assert stored == counted
+    assert stored[(org_a, "NEW")] == 3 and stored[(org_a, "PROSPECT")] == 2

@@ -20,8 +20,10 @@
  * recomputed whole in any mode.
  *
  * Per organization: compute (zorina.compute_customer_rows), merge only rows that changed,
- * delete rows of vanished profiles, recompute RFM and the segment counts from the table, record
- * the as_of in zorina.refresh_state, and delete the dirty keys it claimed. Organizations
+ * delete rows of vanished profiles, bring RFM and the segment counts in line (for a few
+ * customers from what moved, zorina.refresh_rfm and zorina.shift_segment_counts; for a whole
+ * organization by recounting), record the as_of in zorina.refresh_state, and delete the dirty
+ * keys it claimed. Organizations
  * recomputed whole (every one in full/org mode) are computed a few at a time by one statement,
  * one organization per parallel worker (zorina.compute_organizations): the refresh stays one
  * transaction and still uses more than one core. Dirty keys are claimed with FOR UPDATE SKIP
@@ -68,6 +70,10 @@ DECLARE
     v_whole_organizations uuid[] := ARRAY[]::uuid[];
     v_moved_organizations uuid[] := ARRAY[]::uuid[];
     v_time_moved text[];
+    v_time_segments_left text[];
+    v_time_segments_joined text[];
+    v_segments_left text[];
+    v_segments_joined text[];
     -- per moved organization, every customer whose row changed: RFM is then re-ranked from them
     v_changed_customers jsonb := '{}';
     -- organizations computed by one statement (zorina.compute_organizations): enough to keep two
@@ -176,7 +182,14 @@ BEGIN
             END IF;
 
             v_org_rows_changed := 0;
+            v_segments_left := ARRAY[]::text[];
+            v_segments_joined := ARRAY[]::text[];
             IF cardinality(v_customers) > 0 THEN
+                -- the segments the listed customers are in before and after the merge: the
+                -- segment counts follow by the difference (no recount of the organization)
+                v_segments_left := ARRAY(SELECT ca.customer_segment FROM public.customer_analytics ca
+                                          WHERE ca.organization_id = v_scope_org
+                                            AND ca.square_customer_id = ANY (v_customers));
                 PERFORM zorina.prepare_computed_rows();
                 INSERT INTO pg_temp.zorina_computed
                 SELECT * FROM public.customer_analytics_compute(v_scope_org, v_customers, v_as_of);
@@ -187,24 +200,32 @@ BEGIN
                 v_result.rows_updated  := v_result.rows_updated + v_merge.rows_updated;
                 v_result.rows_deleted  := v_result.rows_deleted + v_merge.rows_deleted;
                 v_org_rows_changed := v_merge.rows_inserted + v_merge.rows_updated + v_merge.rows_deleted;
+                v_segments_joined := ARRAY(SELECT ca.customer_segment FROM public.customer_analytics ca
+                                            WHERE ca.organization_id = v_scope_org
+                                              AND ca.square_customer_id = ANY (v_customers));
             END IF;
 
             -- everyone else: only time moved for them
-            v_time_moved := zorina.refresh_time_relative(v_scope_org, v_as_of);
+            SELECT coalesce(array_agg(m.customer_id), ARRAY[]::text[]),
+                   coalesce(array_agg(m.segment_before), ARRAY[]::text[]),
+                   coalesce(array_agg(m.segment_after), ARRAY[]::text[])
+              INTO v_time_moved, v_time_segments_left, v_time_segments_joined
+              FROM zorina.refresh_time_relative(v_scope_org, v_as_of) AS m;
             v_result.rows_updated := v_result.rows_updated + cardinality(v_time_moved);
             v_org_rows_changed := v_org_rows_changed + cardinality(v_time_moved);
 
-            -- RFM ranks and segment counts move only when some row of the organization moved
+            -- segment counts and RFM ranks move only when some row of the organization moved
             IF v_org_rows_changed > 0 THEN
+                PERFORM zorina.shift_segment_counts(v_scope_org, v_segments_left || v_time_segments_left,
+                                                    v_segments_joined || v_time_segments_joined);
                 v_moved_organizations := v_moved_organizations || v_scope_org;
                 -- the recomputed customers (merged or not) and those time moved
                 v_changed_customers := v_changed_customers
                     || jsonb_build_object(v_scope_org::text, to_jsonb(v_customers || v_time_moved));
             END IF;
         END LOOP;
-        -- ... and are recomputed for all of them at once (RFM: one organization per worker)
+        -- ... and RFM is re-ranked for all of them at once (one organization per worker)
         v_rfm_updated := v_rfm_updated + zorina.refresh_rfm(v_moved_organizations, v_changed_customers);
-        PERFORM zorina.refresh_segment_counts(v_moved_organizations);
 
         -- 3b. whole organizations, a batch at a time: one statement computes a batch with one
         --     organization per parallel worker (zorina.compute_organizations), then the batch is
