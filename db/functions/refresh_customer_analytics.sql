@@ -20,13 +20,13 @@
  * recomputed whole in any mode.
  *
  * Per organization: compute (zorina.compute_customer_rows), merge only rows that changed,
- * delete rows of vanished profiles, bring RFM and the segment counts in line (for a few
- * customers from what moved, zorina.refresh_rfm and zorina.shift_segment_counts; for a whole
- * organization by recounting), record the as_of in zorina.refresh_state, and delete the dirty
- * keys it claimed. Organizations
- * recomputed whole (every one in full/org mode) are computed a few at a time by one statement,
- * one organization per parallel worker (zorina.compute_organizations): the refresh stays one
- * transaction and still uses more than one core. Dirty keys are claimed with FOR UPDATE SKIP
+ * delete rows of vanished profiles, bring RFM and the segment counts in line (after a few
+ * customers, from what moved: zorina.refresh_rfm, zorina.shift_segment_counts; for a whole
+ * organization, ranked and recounted), record the as_of in zorina.refresh_state, and delete
+ * the dirty keys it claimed. Organizations recomputed whole (every one in full/org mode) are
+ * computed a few at a time by one statement, one organization per parallel worker
+ * (zorina.compute_organizations): the refresh stays one transaction and still uses more than
+ * one core. Dirty keys are claimed with FOR UPDATE SKIP
  * LOCKED and deleted only by a refresh that commits, so a failed run loses none.
  * One transaction: on error nothing stays, except the application_logs row, written
  * autonomously (zorina.write_refresh_log), and the error is re-raised unchanged.
