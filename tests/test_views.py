@@ -40,6 +40,9 @@ def test_new_customers_are_counted_on_their_first_visit_day_and_location(conn):
     d.booking(org, "REGULAR", spa, "2026-06-02 03:30+00")
     # an upcoming accepted booking shows on its future day
     d.booking(org, "REGULAR", salon, "2026-06-20 14:00+00")
+    # local midnight belongs to the day it starts, the second before it to the day before
+    d.booking(org, "REGULAR", salon, "2026-06-04 04:00+00")
+    d.booking(org, "NEWBIE", salon, "2026-06-04 03:59:59+00")
     load(conn, d.tables)
     refresh(conn, as_of=AS_OF)
     rows = daily(conn, org)
@@ -52,6 +55,8 @@ def test_new_customers_are_counted_on_their_first_visit_day_and_location(conn):
     assert rows[("Salon", date(2026, 6, 8))]["new_customers"] == 0      # second visit: returning
     assert rows[("Salon", date(2026, 6, 8))]["returning_customers"] == 1
     assert rows[("Salon", date(2026, 6, 20))]["appointments_count"] == 1
+    assert rows[("Salon", date(2026, 6, 4))]["appointments_count"] == 1
+    assert rows[("Salon", date(2026, 6, 3))]["appointments_count"] == 1
     assert not any(day == date(2026, 1, 10) for _, day in rows)           # profile creation day: nothing
 
 
