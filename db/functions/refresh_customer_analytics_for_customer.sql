@@ -57,10 +57,10 @@ BEGIN
     IF v_merge.rows_inserted + v_merge.rows_updated + v_merge.rows_deleted > 0 THEN
         PERFORM zorina.refresh_rfm(ARRAY[v_org], jsonb_build_object(v_org::text, jsonb_build_array(v_customer)));
         -- one customer moved: the segment counts follow by one (no recount of the organization)
-        PERFORM zorina.shift_segment_count(v_org, v_segment_before,
-                                           (SELECT ca.customer_segment FROM public.customer_analytics ca
-                                             WHERE ca.organization_id = v_org
-                                               AND ca.square_customer_id = v_customer));
+        PERFORM zorina.shift_segment_counts(v_org, ARRAY[v_segment_before],
+                                            ARRAY[(SELECT ca.customer_segment FROM public.customer_analytics ca
+                                                    WHERE ca.organization_id = v_org
+                                                      AND ca.square_customer_id = v_customer)]);
     END IF;
     DROP TABLE pg_temp.zorina_computed;
 

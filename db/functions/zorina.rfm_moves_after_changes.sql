@@ -16,7 +16,7 @@ CREATE OR REPLACE FUNCTION zorina.rfm_moves_after_changes(
     p_organization_id uuid, p_changed_customers text[])
 RETURNS TABLE (row_id tid, recency smallint, frequency smallint, monetary smallint, segment text)
 LANGUAGE plpgsql STABLE PARALLEL SAFE
-COST 200000 ROWS 100  -- ~15 ms per 10k customers: costly enough for zorina.collect_in_parallel to use workers
+COST 200000 ROWS 100  -- ~20 ms per 10k customers: costly enough for zorina.collect_in_parallel to use workers
 SET search_path = pg_catalog, public
 SET jit = off  -- milliseconds of work
 -- the arrays' sizes, known only at run time, choose the joins below

@@ -7,9 +7,13 @@
  * follows by the difference, without recounting the organization (which reads every row of it:
  * 40 ms for 10 organizations of 10k after each incremental refresh at S). Counts that reach 0
  * lose their row. Should a count come out negative (the stored counts were not exact), the
- * organization is recounted instead (zorina.refresh_segment_counts). The caller holds the
+ * organization is recounted instead (zorina.refresh_segment_counts). Used by the incremental
+ * refresh and by the per-customer refresh (one customer: one entry each). The caller holds the
  * organization's refresh lock.
  */
+-- the one-customer form it replaces (re-runnable: gone after the first install)
+DROP FUNCTION IF EXISTS zorina.shift_segment_count(uuid, text, text);
+
 CREATE OR REPLACE FUNCTION zorina.shift_segment_counts(
     p_organization_id uuid, p_segments_left text[], p_segments_joined text[])
 RETURNS void
