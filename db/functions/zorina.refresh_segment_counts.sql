@@ -3,9 +3,10 @@
  *
  * Brings zorina.segment_counts in line with customer_analytics for the given organizations:
  * one count per (organization, customer_segment) present, segments that emptied removed. Writes
- * only counts that moved. Called by every refresh (and the per-customer refresh) wherever rows
- * of an organization changed, in the same transaction, so the summary never disagrees with the
- * table it counts.
+ * only counts that moved. Called, in the same transaction, for every organization a refresh
+ * recomputed whole, and by zorina.shift_segment_counts when the stored counts turn out not to be
+ * exact; after a few customers moved, zorina.shift_segment_counts follows them instead of
+ * recounting. Either way the summary never disagrees with the table it counts.
  */
 CREATE OR REPLACE FUNCTION zorina.refresh_segment_counts(p_organization_ids uuid[])
 RETURNS bigint
