@@ -4,7 +4,8 @@ Creates a fresh database on the embedded cluster, seeds it with the pack's gener
 the pack, VACUUM ANALYZE, then times every case several times in one run and records the
 median and min-max, plus ratios computed within the run (machines are noisy: compare ratios).
 Results go to bench/results/<scale>.json; docs/benchmarks.md is regenerated from every scale
-measured so far.
+measured so far. `--keep` also keeps a copy of the seeded data that `--reuse` starts from, and
+`--only GROUP,...` times some cases only (printed, not written: ratios come from whole runs).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import psycopg
+import psycopg.sql
 
 from deployer import apply as apply_mod
 from deployer.connection import connect
@@ -111,17 +113,37 @@ def change_customers(conn, permille: float, round_no: int) -> None:
         """, {"round": round_no, "threshold": threshold})
 
 
-def run(scale: str, repeats: int, keep: bool) -> dict:
+GROUPS = ("floor", "peers", "full", "incremental", "writes", "reads")
+
+
+def seeded_copy_name(scale: str) -> str:
+    return f"zorina_bench_{scale.lower()}_seeded"
+
+
+def prepare_database(cluster: EmbeddedCluster, scale: str, keep: bool, reuse: bool) -> tuple[str, dict, float | None]:
+    """A database with the scale's source data, analyzed, and the pack not yet applied.
+
+    Seeds it, or with `reuse` copies the seeded copy a `keep` run left (same data, no seeding:
+    re-measuring after an SQL change then costs the cases only). Returns the dsn, the seed's
+    row counts and its duration (None when reused)."""
     orgs, customers = SCALES[scale]
-    cluster = EmbeddedCluster()
-    cluster.start()
-    dbname = f"zorina_bench_{scale.lower()}"
+    dbname, seeded_copy = f"zorina_bench_{scale.lower()}", seeded_copy_name(scale)
     with psycopg.connect(cluster.dsn("postgres"), autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+        if reuse:
+            comment = admin.execute(
+                "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+                [seeded_copy]).fetchone()
+            if comment is None:
+                raise SystemExit(f"bench: no seeded copy {seeded_copy} to reuse; run "
+                                 f"`python -m bench --scale {scale} --keep` once first")
+            log(f"database {dbname}: copying {seeded_copy} (seeded by an earlier --keep run)")
+            admin.execute(f'CREATE DATABASE "{dbname}" TEMPLATE "{seeded_copy}" STRATEGY = FILE_COPY')
+            return cluster.dsn(dbname), json.loads(comment[0] or "{}"), None
+        admin.execute(f'DROP DATABASE IF EXISTS "{seeded_copy}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{dbname}"')
     dsn = cluster.dsn(dbname)
     log(f"database {dbname}: seeding {customers} customers in {orgs} organizations")
-
     with connect(dsn, autocommit=True) as conn:
         apply_mod.install_source_schema(conn, dry_run=False)
     from click.testing import CliRunner
@@ -135,6 +157,26 @@ def run(scale: str, repeats: int, keep: bool) -> dict:
     seed_seconds = time.perf_counter() - started
     counts = json.loads(seeded.stdout)
     log(f"seeded in {seed_seconds:.0f}s: {counts}")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    if keep:
+        log(f"keeping a copy of the seeded data as {seeded_copy} (for --reuse)")
+        with psycopg.connect(cluster.dsn("postgres"), autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{seeded_copy}" TEMPLATE "{dbname}" STRATEGY = FILE_COPY')
+            admin.execute(psycopg.sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                psycopg.sql.Identifier(seeded_copy),
+                psycopg.sql.Literal(json.dumps({**counts, "seed_seconds": round(seed_seconds, 1)}))))
+    return dsn, counts, seed_seconds
+
+
+def run(scale: str, repeats: int, keep: bool, reuse: bool = False, only: tuple[str, ...] = GROUPS) -> dict:
+    """Times the cases of `only` (every group by default). Only a run of every group writes
+    bench/results/<scale>.json: the report's ratios must come from one run."""
+    cluster = EmbeddedCluster()
+    cluster.start()
+    dsn, counts, seed_seconds = prepare_database(cluster, scale, keep, reuse)
+    if reuse:
+        seed_seconds = counts.pop("seed_seconds", None)
     apply_mod.apply(dsn, schedule_jobs=False)
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute((HERE / "peers.sql").read_text())
@@ -142,17 +184,18 @@ def run(scale: str, repeats: int, keep: bool) -> dict:
 
     bench = Bench(dsn, repeats)
     c = bench.conn
-    # 1. floor
-    bench.case("floor", """
-        SELECT (SELECT count(sub.*) FROM (SELECT organization_id, customer_id, count(*), min(start_at), max(start_at)
-                                            FROM bookings GROUP BY 1, 2) sub),
-               (SELECT count(sub.*) FROM (SELECT organization_id, customer_id, count(*), sum(total_money_amount)
-                                            FROM payments GROUP BY 1, 2) sub)""")
-    # 2. peer: materialized view
-    bench.case("peer_mv_refresh", "REFRESH MATERIALIZED VIEW peer_customer_metrics")
-    bench.case("peer_mv_refresh_concurrently", "REFRESH MATERIALIZED VIEW CONCURRENTLY peer_customer_metrics")
-    # 3. peer: the seed's 90-day CTE upsert of every row
-    bench.case("peer_seed_upsert", "SELECT peer_seed_upsert()")
+    if "floor" in only:  # 1. floor
+        bench.case("floor", """
+            SELECT (SELECT count(sub.*) FROM (SELECT organization_id, customer_id, count(*), min(start_at), max(start_at)
+                                                FROM bookings GROUP BY 1, 2) sub),
+                   (SELECT count(sub.*) FROM (SELECT organization_id, customer_id, count(*), sum(total_money_amount)
+                                                FROM payments GROUP BY 1, 2) sub)""")
+    if "peers" in only:
+        # 2. peer: materialized view
+        bench.case("peer_mv_refresh", "REFRESH MATERIALIZED VIEW peer_customer_metrics")
+        bench.case("peer_mv_refresh_concurrently", "REFRESH MATERIALIZED VIEW CONCURRENTLY peer_customer_metrics")
+        # 3. peer: the seed's 90-day CTE upsert of every row
+        bench.case("peer_seed_upsert", "SELECT peer_seed_upsert()")
     # 4. ours
     def empty_table():
         c.execute("TRUNCATE customer_analytics; DELETE FROM zorina.refresh_state; DELETE FROM zorina.dirty_keys")
@@ -161,22 +204,27 @@ def run(scale: str, repeats: int, keep: bool) -> dict:
     # hour) legitimately rewrites every customer whose days-since-last-visit ticked over then.
     full_as_of = c.execute("SELECT now()").fetchone()[0]
     full_sql = "SELECT * FROM refresh_customer_analytics('full', as_of => %s)"
-    bench.case("ours_full_first_load", full_sql, [full_as_of], before=empty_table)
-    rows = bench.case("ours_full_unchanged", full_sql, [full_as_of])
-    pid = c.execute("SELECT pg_backend_pid()").fetchone()[0]
-    bench.results["ours_full_unchanged"]["writes"] = [r[4] + r[5] + r[6] for r in rows]
-    bench.results["backend_vm_hwm_kb"] = {"value": _vm_hwm_kb(pid),
-                                          "note": "VmHWM of the backend after full refreshes (includes shared buffers it touched)"}
-    bench.case("ours_incremental_unchanged", "SELECT * FROM refresh_customer_analytics('incremental')")
-    for permille, label in ((1, "0.1pct"), (10, "1pct"), (100, "10pct")):
-        counter = iter(range(1000))
-        bench.case(f"ours_incremental_{label}", "SELECT * FROM refresh_customer_analytics('incremental')",
-                   before=lambda p=permille: change_customers(c, p / 10, f"{p}-{next(counter)}"))
-    bench.case("ours_recent", "SELECT * FROM refresh_customer_analytics('recent')")
-    # 5. change-capture overhead on source writes
-    write_overhead(bench)
-    # 6. reads
-    reads(bench)
+    if "full" in only:
+        bench.case("ours_full_first_load", full_sql, [full_as_of], before=empty_table)
+        rows = bench.case("ours_full_unchanged", full_sql, [full_as_of])
+        pid = c.execute("SELECT pg_backend_pid()").fetchone()[0]
+        bench.results["ours_full_unchanged"]["writes"] = [r[4] + r[5] + r[6] for r in rows]
+        bench.results["backend_vm_hwm_kb"] = {"value": _vm_hwm_kb(pid),
+                                              "note": "VmHWM of the backend after full refreshes (includes shared buffers it touched)"}
+    elif {"incremental", "writes", "reads"} & set(only):
+        log("filling customer_analytics (untimed full refresh: the cases chosen read it)")
+        c.execute(full_sql, [full_as_of])
+    if "incremental" in only:
+        bench.case("ours_incremental_unchanged", "SELECT * FROM refresh_customer_analytics('incremental')")
+        for permille, label in ((1, "0.1pct"), (10, "1pct"), (100, "10pct")):
+            counter = iter(range(1000))
+            bench.case(f"ours_incremental_{label}", "SELECT * FROM refresh_customer_analytics('incremental')",
+                       before=lambda p=permille: change_customers(c, p / 10, f"{p}-{next(counter)}"))
+        bench.case("ours_recent", "SELECT * FROM refresh_customer_analytics('recent')")
+    if "writes" in only:  # 5. change-capture overhead on source writes
+        write_overhead(bench)
+    if "reads" in only:  # 6. reads
+        reads(bench)
     bench.results["sizes"] = {"value": c.execute(
         """SELECT json_build_object('customer_analytics_table', pg_size_pretty(pg_table_size('customer_analytics')),
                                     'customer_analytics_indexes', pg_size_pretty(pg_indexes_size('customer_analytics')),
@@ -190,15 +238,18 @@ def run(scale: str, repeats: int, keep: bool) -> dict:
     result = {
         "scale": scale, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": {"cores": os.cpu_count(), "ram_gib": round(_ram_gib(), 1), "platform": platform.platform()},
-        "postgres": settings, "data": counts, "seed_seconds": round(seed_seconds, 1),
+        "postgres": settings, "data": counts,
+        "seed_seconds": round(seed_seconds, 1) if seed_seconds is not None else None,
+        "seeded_in_this_run": not reuse,
         "repeats": repeats, "cases": bench.results,
     }
     bench.conn.close()
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{scale}.json").write_text(json.dumps(result, indent=2, default=str))
+    if set(only) == set(GROUPS):
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / f"{scale}.json").write_text(json.dumps(result, indent=2, default=str))
     if not keep:
         with psycopg.connect(cluster.dsn("postgres"), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+            admin.execute(f'DROP DATABASE IF EXISTS "zorina_bench_{scale.lower()}" WITH (FORCE)')
     return result
 
 
@@ -304,17 +355,39 @@ def _ram_gib() -> float:
     return 0.0
 
 
+def _groups(value: str) -> tuple[str, ...]:
+    chosen = tuple(dict.fromkeys(g.strip() for g in value.split(",") if g.strip()))
+    unknown = [g for g in chosen if g not in GROUPS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(
+            f"unknown case group {', '.join(unknown) or repr(value)}; choose from {', '.join(GROUPS)}")
+    return chosen
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=sorted(SCALES), default="S")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per case (default 3)")
-    parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the benchmark database and a copy of the seeded data (for --reuse)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="start from the seeded copy an earlier --keep run left instead of seeding")
+    parser.add_argument("--only", type=_groups, default=GROUPS, metavar="GROUP[,GROUP]",
+                        help=f"run only these case groups ({', '.join(GROUPS)}); prints the timings, "
+                             "writes no results (ratios must come from one whole run)")
     parser.add_argument("--report-only", action="store_true", help="only regenerate docs/benchmarks.md")
     args = parser.parse_args(argv)
-    if not args.report_only:
-        run(args.scale, args.repeats, args.keep)
-    path = write_report(RESULTS, HERE.parent / "docs" / "benchmarks.md")
-    log(f"wrote {path}")
+    if args.repeats < 1:
+        parser.error(f"--repeats must be at least 1, got {args.repeats}")
+    if args.report_only:
+        log(f"wrote {write_report(RESULTS, HERE.parent / 'docs' / 'benchmarks.md')}")
+        return
+    result = run(args.scale, args.repeats, args.keep, args.reuse, args.only)
+    if set(args.only) != set(GROUPS):
+        json.dump({name: case for name, case in result["cases"].items()}, sys.stdout, indent=2, default=str)
+        print()
+        return
+    log(f"wrote {write_report(RESULTS, HERE.parent / 'docs' / 'benchmarks.md')}")
 
 
 if __name__ == "__main__":

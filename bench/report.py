@@ -93,7 +93,8 @@ def write_report(results_dir: Path, out: Path) -> Path:
         lines += [f"## Scale {result['scale']} — {result['date']}", "",
                   f"Data: {data['organizations']} organizations, {data['customers']:,} customers, "
                   f"{data['bookings']:,} bookings, {data['payments']:,} payments "
-                  f"(seeded in {result['seed_seconds']} s).  ",
+                  + (f"(seeded in {result['seed_seconds']} s).  " if result.get("seeded_in_this_run", True)
+                     else f"(copied from an earlier run's seeded data; seeding took {result['seed_seconds']} s then).  "),
                   f"Machine: {result['machine']['cores']} cores, {result['machine']['ram_gib']} GiB RAM, "
                   f"{result['machine']['platform']}.  ",
                   "PostgreSQL: " + ", ".join(f"{k} = {_setting(v)}" for k, v in sorted(result["postgres"].items())) + ".  ",
