@@ -47,6 +47,22 @@ def test_second_full_refresh_writes_nothing(conn):
     assert physical_versions(conn) == versions          # not one row rewritten, RFM included
 
 
+def test_a_first_load_leaves_statistics_that_know_the_rows(conn):
+    """A first load tells the planner the table is no longer empty: the refresh's later joins
+    would go quadratic otherwise. (Which columns it analyzes is a matter of speed: the
+    benchmark's first load; the rows inserted still count for autovacuum's ANALYZE.)"""
+    def reltuples():
+        return conn.execute("SELECT reltuples FROM pg_class WHERE oid = 'customer_analytics'::regclass"
+                            ).fetchone()["reltuples"]
+    load(conn, generate(12, AS_OF, n_orgs=3, customers_per_org=500))
+    assert reltuples() <= 0                             # never analyzed: the planner assumes empty
+    assert refresh(conn, as_of=AS_OF)["rows_inserted"] == 1500
+    assert reltuples() == 1500
+    analyzed = {row["attname"] for row in conn.execute(
+        "SELECT attname FROM pg_stats WHERE schemaname = 'public' AND tablename = 'customer_analytics'")}
+    assert {"organization_id", "square_customer_id", "customer_segment"} <= analyzed
+
+
 def test_only_changed_rows_are_written_and_vanished_profiles_deleted(conn):
     org_a, org_b, loc_a = small_world(conn)
     refresh(conn, as_of=AS_OF)

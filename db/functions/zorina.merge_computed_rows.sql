@@ -103,12 +103,17 @@ BEGIN
 
     -- A first load (or a mass delete) leaves the statistics saying the table is empty; the next
     -- joins against it would go quadratic (seen: 105 s instead of 10 s). Refresh the
-    -- statistics when the row count moved by more than a fifth.
+    -- statistics when the row count moved by more than a fifth: the row count, and the columns
+    -- the refresh's own statements join and group on. Not every column: that ANALYZE also
+    -- computes every expression index's statistics and reads the notes of 30,000 sampled rows:
+    -- 1.1 s at 100k customers against 0.2 s, run after each batch of a first load (~3 s of the
+    -- 9 s first load at S). Autovacuum's ANALYZE fills in the rest after the commit: the inserted
+    -- rows still count towards its threshold.
     IF rows_inserted + rows_deleted > 1000
        AND (rows_inserted + rows_deleted) * 5 >
            (SELECT greatest(c.reltuples, 0) FROM pg_catalog.pg_class c
              WHERE c.oid = 'public.customer_analytics'::regclass) THEN
-        ANALYZE public.customer_analytics;
+        ANALYZE public.customer_analytics (organization_id, square_customer_id, customer_segment);
     END IF;
 END
 $$;
