@@ -14,6 +14,7 @@ CASE_LABELS = {
     "ours_full_first_load": "ours: full, first load into an empty table",
     "ours_full_unchanged": "ours: full again, nothing changed",
     "ours_incremental_unchanged": "ours: incremental, nothing changed",
+    "ours_incremental_hour_later": "ours: incremental an hour later, no source write (the clock only)",
     "ours_incremental_0.1pct": "ours: incremental after 0.1% of customers changed",
     "ours_incremental_1pct": "ours: incremental after 1% changed",
     "ours_incremental_10pct": "ours: incremental after 10% changed",
@@ -110,10 +111,14 @@ def write_report(results_dir: Path, out: Path) -> Path:
             case = cases[name]
             vs_floor = _ratio(cases, name, "floor")
             vs_peer = _ratio(cases, name, "peer_mv_refresh_concurrently")
+            note = "; ".join(part for part in (
+                case.get("note"),
+                f"customers recomputed per run: {case['recomputed']}" if "recomputed" in case else None,
+                f"rows written per run: {case['writes']}" if "writes" in case else None) if part)
             lines.append(f"| {label} | {_fmt(case['median_s'])} | {_fmt(case['min_s'])} – {_fmt(case['max_s'])} | "
                          f"{'' if vs_floor is None or name.startswith(('read', 'writes')) else f'{vs_floor:.2f}'} | "
                          f"{'' if vs_peer is None or name.startswith(('read', 'writes')) else f'{vs_peer:.2f}'} | "
-                         f"{case.get('note') or ''} |")
+                         f"{note} |")
         extra = cases.get("sizes", {}).get("value")
         if extra:
             lines += ["", "Sizes: " + ", ".join(f"{k} {v}" for k, v in extra.items()) + "."]
