@@ -223,3 +223,49 @@ def test_incremental_refuses_to_go_back_in_time(conn):
         assert error.value.diag.sqlstate == "22023"
         assert "full or org" in error.value.diag.message_hint
     assert refresh(conn, "full", as_of=BASE_AS_OF - timedelta(hours=1))["skipped"] is False
+
+
+def test_recently_booked_customers_counts_recents_booking_window(conn):
+    """The count `recent` decides by before listing anyone: customers with a booking of any
+    status that started in (as_of - 90 days, as_of], each once; a subset of recent's list."""
+    d = SourceData()
+    org = d.org(); loc = d.location(org)
+    other = d.org(); other_loc = d.location(other)
+    window_start = BASE_AS_OF - timedelta(days=90)
+    inside = {"AT_AS_OF": BASE_AS_OF, "JUST_INSIDE": window_start + timedelta(seconds=1),
+              "MIDDLE": BASE_AS_OF - timedelta(days=40)}
+    outside = {"AT_WINDOW_START": window_start, "FUTURE": BASE_AS_OF + timedelta(seconds=1),
+               "OLD": BASE_AS_OF - timedelta(days=400)}
+    for customer, start in {**inside, **outside}.items():
+        d.customer(org, customer)
+        d.booking(org, customer, loc, start, status="CANCELLED_BY_CUSTOMER" if customer == "MIDDLE" else "ACCEPTED")
+    d.booking(org, "MIDDLE", loc, BASE_AS_OF - timedelta(days=3))          # twice in the window: once
+    d.booking(org, None, loc, BASE_AS_OF - timedelta(days=3))              # a walk-in: no customer
+    d.customer(other, "ELSEWHERE"); d.booking(other, "ELSEWHERE", other_loc, BASE_AS_OF - timedelta(days=1))
+    load(conn, d.tables)
+
+    counted = conn.execute("SELECT zorina.recently_booked_customers(%s, %s) AS n", [org, BASE_AS_OF]).fetchone()["n"]
+    assert counted == len(inside)
+    listed = conn.execute("SELECT zorina.customers_to_recompute(%s, ARRAY[]::text[], %s, %s, true) AS ids",
+                          [org, BASE_AS_OF - timedelta(minutes=5), BASE_AS_OF]).fetchone()["ids"]
+    assert set(inside) <= set(listed)
+
+
+def test_recent_recomputes_a_busy_organization_whole_and_equals_full(conn):
+    """Past a thousand customers and a quarter of the organization booked in recent's window,
+    recent recomputes the organization whole without listing it first; same rows as full."""
+    d = SourceData()
+    org = d.org(timezone="Europe/Berlin"); loc = d.location(org)
+    for n in range(1600):
+        customer = d.customer(org, f"C{n:05d}")
+        if n < 1200:    # booked in the window: 1200 > 1000 and > a quarter of 1600
+            d.booking(org, customer, loc, BASE_AS_OF - timedelta(days=n % 80, hours=n % 7))
+        else:
+            d.booking(org, customer, loc, BASE_AS_OF - timedelta(days=200 + n % 50))
+    load(conn, d.tables)
+    refresh(conn, "full", as_of=BASE_AS_OF - timedelta(days=2))
+    assert conn.execute("SELECT zorina.whole_organization_is_cheaper(%s, 1200) AS yes", [org]).fetchone()["yes"]
+    assert not conn.execute("SELECT zorina.whole_organization_is_cheaper(%s, 400) AS yes", [org]).fetchone()["yes"]
+    result = refresh(conn, "recent", as_of=BASE_AS_OF)
+    assert result["customers_recomputed"] == 1600          # the whole organization, not a list
+    assert_equals_full(conn, BASE_AS_OF)

@@ -17,7 +17,9 @@
  *                in the last 90 days: the safety net for writes that bypassed the triggers
  * incremental and recent only move forward: an as_of before an organization's latest refresh is
  * refused (use full or org). An organization never refreshed, or whose settings changed, is
- * recomputed whole in any mode.
+ * recomputed whole in any mode, and so is one where listing the customers would be dearer than
+ * one pass over it (zorina.whole_organization_is_cheaper; in recent mode asked first of the
+ * customers who booked in its window, zorina.recently_booked_customers).
  *
  * Per organization: compute (zorina.compute_customer_rows), merge only rows that changed,
  * delete rows of vanished profiles, bring RFM and the segment counts in line (after a few
@@ -164,14 +166,16 @@ BEGIN
 
             IF v_mode IN ('full', 'org') OR v_whole_organization OR v_previous_as_of IS NULL THEN
                 v_customers := NULL;  -- every customer of the organization
+            ELSIF v_mode = 'recent'
+                  AND zorina.whole_organization_is_cheaper(
+                          v_scope_org, zorina.recently_booked_customers(v_scope_org, v_as_of)) THEN
+                -- those who booked in recent's window alone make the whole organization cheaper
+                -- (the usual case for a salon): no need to list the rest to know it
+                v_customers := NULL;
             ELSE
                 v_customers := zorina.customers_to_recompute(v_scope_org, v_dirty_customers,
                                                              v_previous_as_of, v_as_of, v_mode = 'recent');
-                -- past a quarter of the organization, one pass over all of it is cheaper than
-                -- looking the customers up one by one (same result either way)
-                IF cardinality(v_customers) > 1000
-                   AND cardinality(v_customers) * 4 > (SELECT count(*) FROM public.customer_analytics ca
-                                                        WHERE ca.organization_id = v_scope_org) THEN
+                IF zorina.whole_organization_is_cheaper(v_scope_org, cardinality(v_customers)) THEN
                     v_customers := NULL;
                 END IF;
             END IF;
