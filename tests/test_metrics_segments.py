@@ -134,6 +134,18 @@ def test_rfm_bucket_is_ntile(conn):
     assert conn.execute("SELECT zorina.rfm_bucket(NULL, 10) AS b").fetchone()["b"] is None
 
 
+def test_rfm_bucket_end_is_the_last_position_of_each_bucket(conn):
+    # its inverse: the last position scored <= b (0 before the first, n after the last)
+    wrong = conn.execute("""
+        SELECT n, b, zorina.rfm_bucket_end(b, n) AS got,
+               coalesce((SELECT max(k) FROM generate_series(1, n) AS k WHERE zorina.rfm_bucket(k, n) <= b), 0) AS want
+          FROM generate_series(0, 60) AS n, generate_series(0, 5) AS b
+         WHERE zorina.rfm_bucket_end(b, n)
+               IS DISTINCT FROM coalesce((SELECT max(k) FROM generate_series(1, n) AS k
+                                           WHERE zorina.rfm_bucket(k, n) <= b), 0)""").fetchall()
+    assert wrong == []
+
+
 MOVES = "SELECT row_id::text, recency, frequency, monetary, segment FROM {}"
 
 

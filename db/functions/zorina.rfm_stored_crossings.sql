@@ -9,7 +9,7 @@
  * the rows of changed_customers (every refresh ends with them exact). The other customers keep
  * their order among themselves, so along `ranked` their stored scores only rise, as the new ones
  * do. For each bucket boundary b = 1..4 "score <= b" then holds up to a point: for the new
- * scores up to the boundary position (zorina.rfm_bucket's arithmetic), for the stored ones up to
+ * scores up to the boundary position (zorina.rfm_bucket_end), for the stored ones up to
  * the last unchanged customer stored <= b, found by a binary search that probes the stored rows
  * by primary key (~14 probes per boundary for 10k customers) instead of reading every row. Every
  * unchanged customer whose score moved lies between the two points for some boundary.
@@ -39,8 +39,7 @@ BEGIN
             USING ERRCODE = '22023', HINT = 'valid scores: recency, frequency, monetary';
     END IF;
     FOR v_boundary IN 1 .. 4 LOOP
-        -- ntile(5): the first customers % 5 buckets hold one customer more
-        v_new_end := v_boundary * (v_customers / 5) + least(v_boundary, v_customers % 5);
+        v_new_end := zorina.rfm_bucket_end(v_boundary, v_customers);
 
         -- invariant: unchanged customers at positions <= v_low are stored <= boundary, those
         -- at positions > v_high are not
