@@ -120,28 +120,50 @@ def seeded_copy_name(scale: str) -> str:
     return f"zorina_bench_{scale.lower()}_seeded"
 
 
-def prepare_database(cluster: EmbeddedCluster, scale: str, keep: bool, reuse: bool) -> tuple[str, dict, float | None]:
+SEED_KEYS = ("organizations", "customers", "bookings", "payments", "seed_seconds")
+
+
+def _ident(name: str) -> psycopg.sql.Identifier:
+    return psycopg.sql.Identifier(name)
+
+
+def seeded_copy_counts(admin: psycopg.Connection, seeded_copy: str, scale: str) -> dict:
+    """The seed's counts and duration a --keep run stored on its seeded copy; a one-line exit
+    when there is no usable copy (before anything is dropped or created)."""
+    row = admin.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+                        [seeded_copy]).fetchone()
+    if row is None:
+        raise SystemExit(f"bench: no seeded copy {seeded_copy} to reuse; run "
+                         f"`python -m bench --scale {scale} --keep` once first")
+    try:
+        counts = json.loads(row[0] or "")
+        if not all(key in counts for key in SEED_KEYS):
+            raise ValueError(f"missing {', '.join(key for key in SEED_KEYS if key not in counts)}")
+    except ValueError as error:  # json.JSONDecodeError is a ValueError
+        raise SystemExit(f"bench: {seeded_copy} does not say how it was seeded ({error}); run "
+                         f"`python -m bench --scale {scale} --keep` again to replace it") from None
+    return counts
+
+
+def prepare_database(cluster: EmbeddedCluster, scale: str, keep: bool, reuse: bool) -> tuple[str, dict, float]:
     """A database with the scale's source data, analyzed, and the pack not yet applied.
 
     Seeds it, or with `reuse` copies the seeded copy a `keep` run left (same data, no seeding:
     re-measuring after an SQL change then costs the cases only). Returns the dsn, the seed's
-    row counts and its duration (None when reused)."""
+    row counts and how long seeding took (in the run that seeded, when reused)."""
     orgs, customers = SCALES[scale]
     dbname, seeded_copy = f"zorina_bench_{scale.lower()}", seeded_copy_name(scale)
     with psycopg.connect(cluster.dsn("postgres"), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
         if reuse:
-            comment = admin.execute(
-                "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
-                [seeded_copy]).fetchone()
-            if comment is None:
-                raise SystemExit(f"bench: no seeded copy {seeded_copy} to reuse; run "
-                                 f"`python -m bench --scale {scale} --keep` once first")
+            counts = seeded_copy_counts(admin, seeded_copy, scale)
+            admin.execute(psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(_ident(dbname)))
             log(f"database {dbname}: copying {seeded_copy} (seeded by an earlier --keep run)")
-            admin.execute(f'CREATE DATABASE "{dbname}" TEMPLATE "{seeded_copy}" STRATEGY = FILE_COPY')
-            return cluster.dsn(dbname), json.loads(comment[0] or "{}"), None
-        admin.execute(f'DROP DATABASE IF EXISTS "{seeded_copy}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{dbname}"')
+            admin.execute(psycopg.sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY = FILE_COPY").format(
+                _ident(dbname), _ident(seeded_copy)))
+            seed_seconds = counts.pop("seed_seconds")
+            return cluster.dsn(dbname), counts, seed_seconds
+        admin.execute(psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(_ident(dbname)))
+        admin.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(_ident(dbname)))
     dsn = cluster.dsn(dbname)
     log(f"database {dbname}: seeding {customers} customers in {orgs} organizations")
     with connect(dsn, autocommit=True) as conn:
@@ -158,13 +180,15 @@ def prepare_database(cluster: EmbeddedCluster, scale: str, keep: bool, reuse: bo
     counts = json.loads(seeded.stdout)
     log(f"seeded in {seed_seconds:.0f}s: {counts}")
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE")
-    if keep:
+        conn.execute("VACUUM ANALYZE")  # in the copy too: a reuse starts analyzed, as a seeding does
+    if keep:  # the earlier copy goes only now, once a new one can replace it
         log(f"keeping a copy of the seeded data as {seeded_copy} (for --reuse)")
         with psycopg.connect(cluster.dsn("postgres"), autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{seeded_copy}" TEMPLATE "{dbname}" STRATEGY = FILE_COPY')
+            admin.execute(psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(_ident(seeded_copy)))
+            admin.execute(psycopg.sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY = FILE_COPY").format(
+                _ident(seeded_copy), _ident(dbname)))
             admin.execute(psycopg.sql.SQL("COMMENT ON DATABASE {} IS {}").format(
-                psycopg.sql.Identifier(seeded_copy),
+                _ident(seeded_copy),
                 psycopg.sql.Literal(json.dumps({**counts, "seed_seconds": round(seed_seconds, 1)}))))
     return dsn, counts, seed_seconds
 
@@ -175,8 +199,6 @@ def run(scale: str, repeats: int, keep: bool, reuse: bool = False, only: tuple[s
     cluster = EmbeddedCluster()
     cluster.start()
     dsn, counts, seed_seconds = prepare_database(cluster, scale, keep, reuse)
-    if reuse:
-        seed_seconds = counts.pop("seed_seconds", None)
     apply_mod.apply(dsn, schedule_jobs=False)
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute((HERE / "peers.sql").read_text())
@@ -216,18 +238,19 @@ def run(scale: str, repeats: int, keep: bool, reuse: bool = False, only: tuple[s
         c.execute(full_sql, [full_as_of])
     if "incremental" in only:
         bench.case("ours_incremental_unchanged", "SELECT * FROM refresh_customer_analytics('incremental')")
+        for permille, label in ((1, "0.1pct"), (10, "1pct"), (100, "10pct")):
+            counter = iter(range(1000))
+            bench.case(f"ours_incremental_{label}", "SELECT * FROM refresh_customer_analytics('incremental')",
+                       before=lambda p=permille: change_customers(c, p / 10, f"{p}-{next(counter)}"))
         # an hour of clock and no write: what the time-relative pass costs between hourly runs
-        # (days counters ticking over, upcoming bookings becoming visits, RFM recency moving)
+        # (days counters ticking over, upcoming bookings becoming visits, RFM recency moving);
+        # after the cases above, so that the rows it rewrites do not change what they measure
         rows = bench.case(
             "ours_incremental_hour_later", "SELECT * FROM refresh_customer_analytics('incremental')",
             before=lambda: c.execute("SELECT * FROM refresh_customer_analytics('full', as_of => now() - interval '1 hour')"),
             note="after a full refresh an hour earlier, no source write in between")
         bench.results["ours_incremental_hour_later"]["writes"] = [r[4] + r[5] + r[6] for r in rows]
         bench.results["ours_incremental_hour_later"]["recomputed"] = [r[3] for r in rows]
-        for permille, label in ((1, "0.1pct"), (10, "1pct"), (100, "10pct")):
-            counter = iter(range(1000))
-            bench.case(f"ours_incremental_{label}", "SELECT * FROM refresh_customer_analytics('incremental')",
-                       before=lambda p=permille: change_customers(c, p / 10, f"{p}-{next(counter)}"))
         bench.case("ours_recent", "SELECT * FROM refresh_customer_analytics('recent')")
     if "writes" in only:  # 5. change-capture overhead on source writes
         write_overhead(bench)
@@ -247,7 +270,7 @@ def run(scale: str, repeats: int, keep: bool, reuse: bool = False, only: tuple[s
         "scale": scale, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": {"cores": os.cpu_count(), "ram_gib": round(_ram_gib(), 1), "platform": platform.platform()},
         "postgres": settings, "data": counts,
-        "seed_seconds": round(seed_seconds, 1) if seed_seconds is not None else None,
+        "seed_seconds": round(seed_seconds, 1),
         "seeded_in_this_run": not reuse,
         "repeats": repeats, "cases": bench.results,
     }
@@ -257,7 +280,8 @@ def run(scale: str, repeats: int, keep: bool, reuse: bool = False, only: tuple[s
         (RESULTS / f"{scale}.json").write_text(json.dumps(result, indent=2, default=str))
     if not keep:
         with psycopg.connect(cluster.dsn("postgres"), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "zorina_bench_{scale.lower()}" WITH (FORCE)')
+            admin.execute(psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                _ident(f"zorina_bench_{scale.lower()}")))
     return result
 
 
@@ -387,6 +411,8 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error(f"--repeats must be at least 1, got {args.repeats}")
+    if args.report_only and (args.reuse or args.keep or args.only != GROUPS):
+        parser.error("--report-only measures nothing: it takes no --keep, --reuse or --only")
     if args.report_only:
         log(f"wrote {write_report(RESULTS, HERE.parent / 'docs' / 'benchmarks.md')}")
         return

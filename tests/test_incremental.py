@@ -225,7 +225,7 @@ def test_incremental_refuses_to_go_back_in_time(conn):
     assert refresh(conn, "full", as_of=BASE_AS_OF - timedelta(hours=1))["skipped"] is False
 
 
-def test_recently_booked_customers_counts_recents_booking_window(conn):
+def test_recently_booked_customer_count_counts_recents_booking_window(conn):
     """The count `recent` decides by before listing anyone: customers with a booking of any
     status that started in (as_of - 90 days, as_of], each once; a subset of recent's list."""
     d = SourceData()
@@ -244,7 +244,7 @@ def test_recently_booked_customers_counts_recents_booking_window(conn):
     d.customer(other, "ELSEWHERE"); d.booking(other, "ELSEWHERE", other_loc, BASE_AS_OF - timedelta(days=1))
     load(conn, d.tables)
 
-    counted = conn.execute("SELECT zorina.recently_booked_customers(%s, %s) AS n", [org, BASE_AS_OF]).fetchone()["n"]
+    counted = conn.execute("SELECT zorina.recently_booked_customer_count(%s, %s) AS n", [org, BASE_AS_OF]).fetchone()["n"]
     assert counted == len(inside)
     listed = conn.execute("SELECT zorina.customers_to_recompute(%s, ARRAY[]::text[], %s, %s, true) AS ids",
                           [org, BASE_AS_OF - timedelta(minutes=5), BASE_AS_OF]).fetchone()["ids"]
@@ -253,7 +253,8 @@ def test_recently_booked_customers_counts_recents_booking_window(conn):
 
 def test_recent_recomputes_a_busy_organization_whole_and_equals_full(conn):
     """Past a thousand customers and a quarter of the organization booked in recent's window,
-    recent recomputes the organization whole without listing it first; same rows as full."""
+    recent recomputes the organization whole without listing its customers first (the listing
+    scans every booking and payment of it); same rows as full."""
     d = SourceData()
     org = d.org(timezone="Europe/Berlin"); loc = d.location(org)
     for n in range(1600):
@@ -266,6 +267,22 @@ def test_recent_recomputes_a_busy_organization_whole_and_equals_full(conn):
     refresh(conn, "full", as_of=BASE_AS_OF - timedelta(days=2))
     assert conn.execute("SELECT zorina.whole_organization_is_cheaper(%s, 1200) AS yes", [org]).fetchone()["yes"]
     assert not conn.execute("SELECT zorina.whole_organization_is_cheaper(%s, 400) AS yes", [org]).fetchone()["yes"]
-    result = refresh(conn, "recent", as_of=BASE_AS_OF)
-    assert result["customers_recomputed"] == 1600          # the whole organization, not a list
+    def calls_during(mode, as_of):
+        # the function calls of this refresh (track_functions counts SQL functions not inlined):
+        # the backend's pending counts, flushed first (they outlive a transaction until flushed)
+        conn.execute("SELECT pg_stat_force_next_flush()")
+        with conn.transaction():
+            conn.execute("SET LOCAL track_functions = 'all'")
+            result = refresh(conn, mode, as_of=as_of)
+            calls = {row["funcname"]: row["calls"] for row in conn.execute(
+                "SELECT funcname, calls FROM pg_stat_xact_user_functions WHERE schemaname = 'zorina'")}
+        return result, calls
+
+    result, calls = calls_during("recent", BASE_AS_OF)
+    assert result["customers_recomputed"] == 1600          # the whole organization ...
+    assert calls.get("recently_booked_customer_count") == 1
+    assert "customers_to_recompute" not in calls            # ... decided without listing it
     assert_equals_full(conn, BASE_AS_OF)
+    # incremental has no such shortcut: it lists (and the counter sees it)
+    _, calls = calls_during("incremental", BASE_AS_OF + timedelta(minutes=5))
+    assert calls.get("customers_to_recompute") == 1 and "recently_booked_customer_count" not in calls

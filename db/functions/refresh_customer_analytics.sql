@@ -19,7 +19,7 @@
  * refused (use full or org). An organization never refreshed, or whose settings changed, is
  * recomputed whole in any mode, and so is one where listing the customers would be dearer than
  * one pass over it (zorina.whole_organization_is_cheaper; in recent mode asked first of the
- * customers who booked in its window, zorina.recently_booked_customers).
+ * customers who booked in its window, zorina.recently_booked_customer_count).
  *
  * Per organization: compute (zorina.compute_customer_rows), merge only rows that changed,
  * delete rows of vanished profiles, bring RFM and the segment counts in line (after a few
@@ -168,7 +168,7 @@ BEGIN
                 v_customers := NULL;  -- every customer of the organization
             ELSIF v_mode = 'recent'
                   AND zorina.whole_organization_is_cheaper(
-                          v_scope_org, zorina.recently_booked_customers(v_scope_org, v_as_of)) THEN
+                          v_scope_org, zorina.recently_booked_customer_count(v_scope_org, v_as_of)) THEN
                 -- those who booked in recent's window alone make the whole organization cheaper
                 -- (the usual case for a salon): no need to list the rest to know it
                 v_customers := NULL;

@@ -78,6 +78,9 @@ BEGIN
            AND ca.referral_source IS NOT NULL
     ),
     recently_written AS (
+        -- zorina.recently_booked_customer_count counts the customers of this first branch (same
+        -- window, same test) to decide early that recent recomputes the whole organization:
+        -- keep it a subset of this list
         SELECT b.customer_id
           FROM public.bookings b
          WHERE p_recent AND b.organization_id = p_organization_id AND b.customer_id IS NOT NULL

@@ -1,5 +1,5 @@
 /*
- * zorina.recently_booked_customers(organization_id, as_of) -> bigint
+ * zorina.recently_booked_customer_count(organization_id, as_of) -> bigint
  *
  * How many customers have a booking (any status) that started in the 90 days up to as_of: one
  * of the groups `recent` recomputes (zorina.customers_to_recompute, same window and test), read
@@ -10,7 +10,7 @@
  * `AT TIME ZONE 'UTC'` on the instants, not a cast on the column: works for either column type
  * (zone-less = UTC, TimeZone is UTC here) and keeps the index usable.
  */
-CREATE OR REPLACE FUNCTION zorina.recently_booked_customers(p_organization_id uuid, p_as_of timestamptz)
+CREATE OR REPLACE FUNCTION zorina.recently_booked_customer_count(p_organization_id uuid, p_as_of timestamptz)
 RETURNS bigint
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, public
