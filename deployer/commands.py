@@ -247,9 +247,9 @@ STATUS_QUERIES = {
           FROM organizations o LEFT JOIN zorina.refresh_state s ON s.organization_id = o.id
          ORDER BY o.name, o.id""",
     "backlog": """
-        SELECT count(*) AS dirty_keys, count(DISTINCT organization_id) AS organizations,
-               min(marked_at) AS oldest_marked_at
-          FROM zorina.dirty_keys""",
+        SELECT coalesce(sum(coalesce(cardinality(square_customer_ids), 1)), 0) AS dirty_keys,
+               count(DISTINCT organization_id) AS organizations, min(marked_at) AS oldest_marked_at
+          FROM zorina.dirty_keys  -- a row per source statement: its customers, or 1 for a whole organization""",
     "recent_runs": """
         SELECT created_at, status::text AS status, payload->>'mode' AS mode, organization_id,
                (payload->>'duration_ms')::bigint AS duration_ms,

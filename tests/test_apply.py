@@ -38,7 +38,7 @@ def test_apply_on_empty_database_installs_everything(new_database):
     assert report["changed"] is True
     assert steps["migrations"]["changed"] == ["0001-customer-analytics", "0002-change-capture",
                                               "0003-segment-counts", "0004-referral-code-indexes",
-                                              "0005-rfm-rank-indexes"]
+                                              "0005-rfm-rank-indexes", "0006-dirty-keys-per-statement"]
     assert "refresh_customer_analytics" in steps["functions"]["changed"]
     assert "customer_analytics_compute" in steps["functions"]["changed"]
     with psycopg.connect(dsn) as conn:
@@ -71,7 +71,7 @@ def test_dry_run_lists_changes_and_changes_nothing(new_database):
     steps = {s["step"]: s for s in json.loads(result.stdout)["steps"]}
     assert steps["migrations"]["changed"] == ["0001-customer-analytics", "0002-change-capture",
                                               "0003-segment-counts", "0004-referral-code-indexes",
-                                              "0005-rfm-rank-indexes"]
+                                              "0005-rfm-rank-indexes", "0006-dirty-keys-per-statement"]
     assert steps["functions"]["changed"]
     assert schema_fingerprint(dsn) == before
 
@@ -98,8 +98,25 @@ def test_rollback_undoes_the_last_migration_and_apply_restores_it(new_database):
     assert run_cli("apply", "--dsn", dsn, "--with-source-schema", "--no-schedule").exit_code == 0
     refused = CliRunner().invoke(main, ["rollback", "--dsn", dsn], input="")
     assert refused.exit_code != 0
-    # last in, first out: the RFM ranking indexes go first, then the referral-code indexes,
-    # then the segment summary (its view with it), then change capture
+    # last in, first out: the dirty keys per statement go first (pending keys carried back to
+    # one row per customer, and forward again), then the RFM ranking indexes, then the
+    # referral-code indexes, then the segment summary (its view with it), then change capture
+    def pending_keys(column):
+        with psycopg.connect(dsn) as conn:
+            return sorted((str(k), str(v)) for k, v in conn.execute(
+                f"SELECT organization_id, {column} FROM zorina.dirty_keys"))
+    with psycopg.connect(dsn) as conn:
+        conn.execute("""INSERT INTO zorina.dirty_keys (organization_id, square_customer_ids)
+                        VALUES ('00000000-0000-0000-0000-00000000000a', ARRAY['A', 'B']),
+                               ('00000000-0000-0000-0000-00000000000b', NULL)""")
+    result = run_cli("rollback", "--dsn", dsn, "--yes")
+    assert result.exit_code == 0 and "0006-dirty-keys-per-statement" in result.stdout, result.output
+    org_a, org_b = "00000000-0000-0000-0000-00000000000a", "00000000-0000-0000-0000-00000000000b"
+    assert pending_keys("square_customer_id") == [(org_a, "A"), (org_a, "B"), (org_b, "None")]
+    assert run_cli("apply", "--dsn", dsn, "--no-schedule").exit_code == 0
+    assert pending_keys("square_customer_ids") == [(org_a, "['A']"), (org_a, "['B']"), (org_b, "None")]
+    result = run_cli("rollback", "--dsn", dsn, "--yes")
+    assert result.exit_code == 0 and "0006-dirty-keys-per-statement" in result.stdout, result.output
     result = run_cli("rollback", "--dsn", dsn, "--yes")
     assert result.exit_code == 0 and "0005-rfm-rank-indexes" in result.stdout, result.output
     with psycopg.connect(dsn) as conn:

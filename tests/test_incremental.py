@@ -162,12 +162,38 @@ def test_triggers_mark_old_and_new_customers_once_per_statement(conn):
     load(conn, d.tables)
     conn.execute("DELETE FROM zorina.dirty_keys")
     conn.execute("UPDATE bookings SET customer_id = 'TO' WHERE id = %s", [booking])
-    marked = conn.execute("SELECT square_customer_id FROM zorina.dirty_keys ORDER BY 1").fetchall()
-    assert [r["square_customer_id"] for r in marked] == ["FROM", "TO"]
+    def marked():
+        return [(r["organization_id"], r["square_customer_ids"]) for r in conn.execute(
+            "SELECT organization_id, square_customer_ids FROM zorina.dirty_keys ORDER BY id")]
+    assert marked() == [(org, ["FROM", "TO"])]            # one row for the statement, both customers
     conn.execute("DELETE FROM zorina.dirty_keys")
     conn.execute("""INSERT INTO bookings (organization_id, booking_id, customer_id, location_id, start_at, status)
                     SELECT %s, 'MANY' || g, 'TO', %s, now(), 'ACCEPTED' FROM generate_series(1, 50) g""", [org, loc])
-    assert conn.execute("SELECT count(*) AS n FROM zorina.dirty_keys").fetchone()["n"] == 1
+    assert marked() == [(org, ["TO"])]                     # fifty rows, one customer, marked once
+    conn.execute("DELETE FROM zorina.dirty_keys")
+    conn.execute("DELETE FROM bookings WHERE booking_id LIKE 'MANY%%' OR customer_id IS NULL")
+    assert marked() == [(org, ["TO"])]
+    conn.execute("DELETE FROM zorina.dirty_keys")
+    conn.execute("UPDATE organizations SET settings = '{\"timezone\": \"Europe/Paris\"}' WHERE id = %s", [org])
+    assert marked() == [(org, None)]                       # settings: every customer of it
+
+
+def test_one_statement_over_two_organizations_marks_each_once(conn):
+    d = SourceData()
+    orgs = [d.org(), d.org()]
+    locations = [d.location(org) for org in orgs]
+    for org in orgs:
+        d.customer(org, "A"); d.customer(org, "B")
+    load(conn, d.tables)
+    conn.execute("DELETE FROM zorina.dirty_keys")
+    conn.execute("""INSERT INTO bookings (organization_id, booking_id, customer_id, location_id, start_at, status)
+                    VALUES (%s, 'X1', 'A', %s, now(), 'ACCEPTED'), (%s, 'X2', 'B', %s, now(), 'ACCEPTED'),
+                           (%s, 'X3', 'B', %s, now(), 'ACCEPTED'), (%s, 'X4', NULL, %s, now(), 'ACCEPTED')""",
+                 [orgs[0], locations[0], orgs[0], locations[0], orgs[1], locations[1], orgs[1], locations[1]])
+    marked = {r["organization_id"]: r["square_customer_ids"] for r in conn.execute(
+        "SELECT organization_id, square_customer_ids FROM zorina.dirty_keys")}
+    assert marked == {orgs[0]: ["A", "B"], orgs[1]: ["B"]}
+    assert conn.execute("SELECT count(*) AS n FROM zorina.dirty_keys").fetchone()["n"] == 2
 
 
 def test_failed_incremental_keeps_table_and_dirty_keys(conn):

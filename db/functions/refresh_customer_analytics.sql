@@ -151,14 +151,17 @@ BEGIN
              WHERE v_org IS NULL OR o.id = v_org
              ORDER BY o.id
         LOOP
-            SELECT coalesce(array_agg(k.id), ARRAY[]::bigint[]),
-                   coalesce(bool_or(k.square_customer_id IS NULL), false),
-                   coalesce(array_agg(DISTINCT k.square_customer_id)
-                                FILTER (WHERE k.square_customer_id IS NOT NULL), ARRAY[]::text[])
+            -- (one row per source statement and organization: its customers as an array,
+            -- NULL for every customer of the organization)
+            SELECT coalesce(array_agg(DISTINCT k.id), ARRAY[]::bigint[]),
+                   coalesce(bool_or(k.square_customer_ids IS NULL), false),
+                   coalesce(array_agg(DISTINCT marked.customer_id)
+                                FILTER (WHERE marked.customer_id IS NOT NULL), ARRAY[]::text[])
               INTO v_claimed_ids, v_whole_organization, v_dirty_customers
-              FROM (SELECT d.id, d.square_customer_id FROM zorina.dirty_keys d
+              FROM (SELECT d.id, d.square_customer_ids FROM zorina.dirty_keys d
                      WHERE d.organization_id = v_scope_org
-                       FOR UPDATE SKIP LOCKED) AS k;
+                       FOR UPDATE SKIP LOCKED) AS k
+              LEFT JOIN LATERAL unnest(k.square_customer_ids) AS marked(customer_id) ON true;
             v_all_claimed_ids := v_all_claimed_ids || v_claimed_ids;
             v_refreshed := v_refreshed || v_scope_org;
             SELECT s.as_of INTO v_previous_as_of
