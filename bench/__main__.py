@@ -65,13 +65,16 @@ class Bench:
             elapsed, row = self.timed(sql, params)
             seconds.append(elapsed)
             rows.append(row)
+        self.record(name, seconds, note, rows[-1])
+        return rows
+
+    def record(self, name: str, seconds: list[float], note=None, last_row=None) -> None:
         self.results[name] = {
             "median_s": statistics.median(seconds), "min_s": min(seconds), "max_s": max(seconds),
             "runs": len(seconds), "note": note,
-            "last_row": {k: str(v) for k, v in rows[-1].items()} if isinstance(rows[-1], dict) else None,
+            "last_row": {k: str(v) for k, v in last_row.items()} if isinstance(last_row, dict) else None,
         }
         log(f"{name}: median {statistics.median(seconds):.3f}s (min {min(seconds):.3f}, max {max(seconds):.3f})")
-        return rows
 
     def refresh_row(self, mode):
         cur = self.conn.cursor(row_factory=psycopg.rows.dict_row)
@@ -320,18 +323,23 @@ def write_overhead(bench: Bench) -> None:
         c.execute("DELETE FROM bookings WHERE booking_id LIKE 'OVERHEAD-%'")
         c.execute("VACUUM bookings")
 
-    for enabled in (False, True):
-        label = "with_triggers" if enabled else "without_triggers"
-        def before_insert(enabled=enabled):
-            cleanup(); set_triggers(enabled)
-        bench.case(f"writes_insert_100k_{label}", inserts, before=before_insert)
-        set_triggers(enabled)
-        c.execute("""DROP TABLE IF EXISTS overhead_rows;
-                     CREATE TEMP TABLE overhead_rows AS
-                     SELECT id, row_number() OVER (ORDER BY id) AS row_number
-                       FROM bookings WHERE booking_id LIKE 'OVERHEAD-%';
-                     CREATE INDEX ON overhead_rows (row_number); ANALYZE overhead_rows""")
-        bench.case(f"writes_update_100k_{label}", updates, before=lambda e=enabled: set_triggers(e))
+    # with and without the triggers in turn, repeat after repeat: the machine drifts over a run
+    # by more than the overhead measured (blocks of one then the other measured 8-22% at S)
+    seconds = {(kind, enabled): [] for kind in ("insert", "update") for enabled in (False, True)}
+    for _ in range(bench.repeats):
+        for enabled in (False, True):
+            cleanup()
+            set_triggers(enabled)
+            seconds[("insert", enabled)].append(bench.timed(inserts)[0])
+            c.execute("""DROP TABLE IF EXISTS overhead_rows;
+                         CREATE TEMP TABLE overhead_rows AS
+                         SELECT id, row_number() OVER (ORDER BY id) AS row_number
+                           FROM bookings WHERE booking_id LIKE 'OVERHEAD-%';
+                         CREATE INDEX ON overhead_rows (row_number); ANALYZE overhead_rows""")
+            seconds[("update", enabled)].append(bench.timed(updates)[0])
+    for (kind, enabled), timings in seconds.items():
+        bench.record(f"writes_{kind}_100k_{'with_triggers' if enabled else 'without_triggers'}", timings,
+                     note="interleaved with the other variant, repeat by repeat")
     cleanup()
     set_triggers(True)
     c.execute("DELETE FROM zorina.dirty_keys")
