@@ -82,8 +82,7 @@ BEGIN
     SELECT s.row_id, s.recency, s.frequency, s.monetary,
            zorina.rfm_segment(s.recency, s.frequency, s.monetary)
       FROM scored s
-     WHERE (s.rfm_recency_score, s.rfm_frequency_score, s.rfm_monetary_score, s.rfm_segment)
-           IS DISTINCT FROM (s.recency, s.frequency, s.monetary,
-                             zorina.rfm_segment(s.recency, s.frequency, s.monetary));
+     WHERE zorina.rfm_scores_moved(s.rfm_recency_score, s.rfm_frequency_score, s.rfm_monetary_score,
+                                   s.rfm_segment, s.recency, s.frequency, s.monetary);
 END
 $$;
