@@ -53,9 +53,12 @@ def refresh(dsn, mode, organization_id, as_of, as_json):
 @click.option("--seed", default=42, show_default=True, type=int)
 @click.option("--jobs", default=2, show_default=True, type=click.IntRange(min=1, max=16),
               help="Organizations generated in parallel (one connection each).")
+@click.option("--as-of", "as_of", default=None,
+              help="Instant the generated history ends at (timestamptz literal); default now(). "
+                   "The same --seed and --as-of give the same rows.")
 @json_option
 @database_errors
-def seed(dsn, orgs, customers, years, seed, jobs, as_json):
+def seed(dsn, orgs, customers, years, seed, jobs, as_of, as_json):
     """Fill the reference source tables with synthetic salon data (needs apply --with-source-schema)."""
     dsn = resolve_dsn(dsn)
     started = time.monotonic()
@@ -63,7 +66,9 @@ def seed(dsn, orgs, customers, years, seed, jobs, as_json):
     with connect(dsn, autocommit=True) as conn:
         if conn.execute("SELECT to_regproc('public.zorina_seed_demo')").fetchone()[0] is None:
             raise Failure("the demo generator is not installed; run `zorina-db apply --with-source-schema` first")
-        as_of = conn.execute("SELECT now()").fetchone()[0]
+        # history is generated back from this instant: without --as-of the same seed gives the
+        # same customers, but bookings near now() fall on the other side of it run to run
+        as_of = conn.execute("SELECT coalesce(%s::timestamptz, now())", [as_of]).fetchone()[0]
 
     def seed_one(org: int) -> str:
         with connect(dsn, autocommit=True) as worker:

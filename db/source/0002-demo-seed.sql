@@ -3,7 +3,9 @@
  *
  * Fills the reference source tables with synthetic salon data, set-wise (generate_series, no
  * row-by-row loop), deterministic for a given seed: every random choice is a hash of the
- * seed and the row's key (zorina_seed_random), never random().
+ * seed and the row's key (zorina_seed_random), never random(), and every id and timestamp is
+ * derived from the seed, the row's key and as_of (never a column default): the same seed and
+ * as_of give the same rows (tests/test_demo.py).
  * Dev/demo only: installed with the reference source schema, never in production.
  *
  * What it makes, per organization (time zones alternate US / Europe / none):
@@ -59,14 +61,15 @@ BEGIN
         NULL;
     END;
 
-    INSERT INTO organizations (id, name, settings)
+    INSERT INTO organizations (id, name, settings, created_at, updated_at)
     SELECT md5(seed || ':org:' || o)::uuid,
            (ARRAY['Zorina Salon', 'Studio Lumen', 'Barber & Co', 'Nail Atelier', 'Glow Spa'])[1 + (o - 1) % 5]
                || CASE WHEN o > 5 THEN ' ' || o ELSE '' END,
            CASE o % 3
                WHEN 1 THEN '{"timezone": "America/New_York"}'
                WHEN 2 THEN '{"timezone": "Europe/Berlin"}'
-               ELSE '{}' END::jsonb
+               ELSE '{}' END::jsonb,
+           as_of - years * interval '1 year', as_of - years * interval '1 year'
       FROM generate_series(first_org, v_last) AS o;
 
     INSERT INTO locations (id, organization_id, name)
@@ -121,10 +124,11 @@ BEGIN
     -- in the same pass one payment per accepted past booking (mostly COMPLETED, tips sometimes
     -- NULL). One 64-bit hash per booking feeds every random choice (16 bits each).
     WITH new_bookings AS (
-        INSERT INTO bookings (organization_id, booking_id, customer_id, location_id, technician_id,
+        INSERT INTO bookings (id, organization_id, booking_id, customer_id, location_id, technician_id,
             service_variation_id, start_at, status, duration_minutes, customer_note, seller_note,
             created_at, updated_at)
-        SELECT sc.organization_id,
+        SELECT md5(seed || ':booking:' || sc.o || '-' || sc.c || '-' || n)::uuid,  -- not the random default:
+               sc.organization_id,                                            -- payments point at it
                'BK' || sc.o || '-' || sc.c || '-' || n,
                sc.square_customer_id,
                ids.locations[1 + (CASE WHEN r.r1 < 0.7 THEN sc.c ELSE n END) % 3],
@@ -177,10 +181,13 @@ BEGIN
      WHERE b.status = 'ACCEPTED' AND b.start_at <= as_of;
 
     -- walk-ins: accepted bookings with no profile, and with an unknown customer id
-    INSERT INTO bookings (organization_id, booking_id, customer_id, location_id, start_at, status)
-    SELECT md5(seed || ':org:' || ids.o)::uuid, 'WALKIN' || ids.o || '-' || w,
+    INSERT INTO bookings (id, organization_id, booking_id, customer_id, location_id, start_at, status,
+                          created_at, updated_at)
+    SELECT md5(seed || ':walkin:' || ids.o || '-' || w)::uuid, md5(seed || ':org:' || ids.o)::uuid,
+           'WALKIN' || ids.o || '-' || w,
            CASE WHEN w % 2 = 0 THEN NULL ELSE 'UNKNOWN' || w END,
-           ids.locations[1], as_of - w * interval '1 day', 'ACCEPTED'
+           ids.locations[1], as_of - w * interval '1 day', 'ACCEPTED',
+           as_of - w * interval '1 day', as_of - w * interval '1 day'
       FROM seed_org_ids ids, generate_series(1, 10) AS w;
 
     INSERT INTO referral_profiles (organization_id, square_customer_id, personal_code, referral_code, activated_at)
