@@ -312,3 +312,31 @@ def test_recent_recomputes_a_busy_organization_whole_and_equals_full(conn):
     # incremental has no such shortcut: it lists (and the counter sees it)
     _, calls = calls_during("incremental", BASE_AS_OF + timedelta(minutes=5))
     assert calls.get("customers_to_recompute") == 1 and "recently_booked_customer_count" not in calls
+
+
+def test_next_day_boundary_is_inlined_and_keeps_the_values_of_migration_0002(conn):
+    # The index over it is only as cheap to write as the function is to call: inlined, EXPLAIN
+    # shows its body, not its name. And its values must be migration 0002's (the entries written
+    # before 0007 stay in the index): the old body spelled out, compared at instants around
+    # 1970, DST changes and leap days, to the microsecond.
+    plan = "\n".join(r["QUERY PLAN"] for r in conn.execute(
+        "EXPLAIN (VERBOSE) SELECT zorina.next_day_boundary(t, t, 3, 2) FROM (VALUES (now())) AS v(t)"))
+    assert "next_day_boundary" not in plan and "epoch" in plan, plan
+    rng = random.Random(7)
+    anchors = [datetime(1969, 12, 31, 23, 59, 59, tzinfo=timezone.utc),
+               datetime(2024, 2, 29, 12, 0, tzinfo=timezone.utc),
+               datetime(2025, 3, 30, 1, 0, tzinfo=timezone.utc),    # Europe springs forward
+               datetime(2025, 11, 2, 6, 0, tzinfo=timezone.utc)]    # the US falls back
+    instants = [a + timedelta(microseconds=rng.randrange(-10**11, 10**11)) for a in anchors for _ in range(250)]
+    differing = conn.execute(
+        """SELECT count(*) AS n
+             FROM unnest(%(first)s::timestamptz[], %(last)s::timestamptz[], %(tenure)s::int[], %(days)s::int[])
+                  AS v(f, l, t, d)
+            WHERE zorina.next_day_boundary(f, l, t, d)
+                  IS DISTINCT FROM least(extract(epoch FROM l)::double precision + (d + 1) * 86400.0,
+                                         extract(epoch FROM f)::double precision + (t + 1) * 86400.0)""",
+        # day counts drawn apart from the instants: either side of least() wins for some rows
+        {"first": [i - timedelta(seconds=rng.randrange(0, 10**8)) for i in instants], "last": instants,
+         "tenure": [rng.randrange(0, 3000) for _ in instants],
+         "days": [rng.randrange(0, 3000) for _ in instants]}).fetchone()["n"]
+    assert differing == 0
