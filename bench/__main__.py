@@ -81,11 +81,12 @@ class Bench:
         return cur.execute("SELECT * FROM refresh_customer_analytics(%s)", [mode]).fetchone()
 
 
-def change_customers(conn, permille: float, round_no: int) -> None:
-    """A mix of source writes for `permille`/1000 of the customers: a third get a new booking,
-    a third a status update, a third lose a payment."""
+def change_customers(conn, permille: float, round_no) -> dict[str, int]:
+    """A mix of source writes for `permille`/1000 of the customers (10 = 1%): a third get a new
+    booking, a third a status update of their bookings, a third lose their payments. Returns how
+    many customers were chosen and how many rows each kind of write touched."""
     threshold = int(permille * 10)  # out of 10000
-    conn.execute(
+    chosen, inserted, updated, deleted = conn.execute(
         """
         WITH chosen AS (
             SELECT organization_id, square_customer_id,
@@ -112,11 +113,16 @@ def change_customers(conn, permille: float, round_no: int) -> None:
              WHERE c.kind = 2 AND p.organization_id = c.organization_id AND p.customer_id = c.square_customer_id
             RETURNING 1
         )
-        SELECT (SELECT count(*) FROM new_bookings), (SELECT count(*) FROM updated), (SELECT count(*) FROM deleted)
-        """, {"round": round_no, "threshold": threshold})
+        SELECT (SELECT count(*) FROM chosen), (SELECT count(*) FROM new_bookings),
+               (SELECT count(*) FROM updated), (SELECT count(*) FROM deleted)
+        """, {"round": round_no, "threshold": threshold}).fetchone()
+    return {"customers": chosen, "bookings_inserted": inserted, "bookings_updated": updated,
+            "payments_deleted": deleted}
 
 
 GROUPS = ("floor", "peers", "full", "incremental", "writes", "reads")
+# the incremental cases: label -> permille of the customers whose sources change before each run
+INCREMENTAL_CHANGES = {"0.1pct": 1, "1pct": 10, "10pct": 100}
 
 
 def database_name(scale: str) -> str:
@@ -254,10 +260,13 @@ def run(scale: str, repeats: int, keep: bool, reuse: bool = False, only: tuple[s
         c.execute(full_sql, [full_as_of])
     if "incremental" in only:
         bench.case("ours_incremental_unchanged", "SELECT * FROM refresh_customer_analytics('incremental')")
-        for permille, label in ((1, "0.1pct"), (10, "1pct"), (100, "10pct")):
+        for label, permille in INCREMENTAL_CHANGES.items():
             counter = iter(range(1000))
-            bench.case(f"ours_incremental_{label}", "SELECT * FROM refresh_customer_analytics('incremental')",
-                       before=lambda p=permille: change_customers(c, p / 10, f"{p}-{next(counter)}"))
+            changed = []
+            rows = bench.case(f"ours_incremental_{label}", "SELECT * FROM refresh_customer_analytics('incremental')",
+                              before=lambda p=permille: changed.append(change_customers(c, p, f"{p}-{next(counter)}")))
+            bench.results[f"ours_incremental_{label}"]["changed"] = changed
+            bench.results[f"ours_incremental_{label}"]["recomputed"] = [r[3] for r in rows]
         # an hour of clock and no write: what the time-relative pass costs between hourly runs
         # (days counters ticking over, upcoming bookings becoming visits, RFM recency moving);
         # after the cases above, so that the rows it rewrites do not change what they measure

@@ -113,6 +113,8 @@ def write_report(results_dir: Path, out: Path) -> Path:
             vs_peer = _ratio(cases, name, "peer_mv_refresh_concurrently")
             note = "; ".join(part for part in (
                 case.get("note"),
+                "customers whose sources changed per run: "
+                + str([run["customers"] for run in case["changed"]]) if "changed" in case else None,
                 f"customers recomputed per run: {case['recomputed']}" if "recomputed" in case else None,
                 f"rows written per run: {case['writes']}" if "writes" in case else None) if part)
             lines.append(f"| {label} | {_fmt(case['median_s'])} | {_fmt(case['min_s'])} – {_fmt(case['max_s'])} | "

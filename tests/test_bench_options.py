@@ -1,15 +1,18 @@
-"""The benchmark's own options (the benchmark itself runs on demand, never in CI: these check
-only that a bad option is refused with a message naming it, before anything is created or
-dropped)."""
+"""The benchmark's own options and its change mix (the benchmark itself runs on demand, never in
+CI: these check that a bad option is refused with a message naming it, before anything is
+created or dropped, and that the incremental cases change the share of customers they are named
+after)."""
 
 import argparse
 
 import psycopg
+from click.testing import CliRunner
 import psycopg.sql
 import pytest
 
-from bench.__main__ import GROUPS, _groups, main, prepare_database
+from bench.__main__ import GROUPS, INCREMENTAL_CHANGES, _groups, change_customers, main, prepare_database
 from conftest import admin
+from deployer.cli import main as cli_main
 
 
 def test_only_accepts_groups_in_the_order_given_without_repeats():
@@ -59,3 +62,26 @@ def test_reuse_without_a_usable_seeded_copy_drops_nothing(cluster, copy_comment)
         with admin(cluster) as conn:
             for name in ("zorina_bench_s", "zorina_bench_s_seeded"):
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def test_change_customers_changes_the_share_of_customers_it_is_asked_for(new_database):
+    # each incremental case changes the share of customers in its name (an earlier version
+    # changed a tenth of it): a mix of new bookings, status updates and deleted payments, each
+    # kind for about a third of them
+    dsn = new_database(template=True)
+    seeded = CliRunner().invoke(cli_main, ["seed", "--dsn", dsn, "--orgs", "2", "--customers", "20000",
+                                           "--years", "1", "--seed", "3", "--as-of", "2026-06-15 12:00+00"])
+    assert seeded.exit_code == 0, seeded.output
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        def marked():
+            return conn.execute("SELECT count(*) FROM bookings WHERE booking_id LIKE 'BENCH-%'").fetchone()[0]
+        for label, permille in INCREMENTAL_CHANGES.items():
+            expected = 20000 * float(label.removesuffix("pct")) / 100
+            if expected < 100:
+                continue  # too few to tell a share from noise
+            before = marked()
+            changed = change_customers(conn, permille, f"test-{permille}")
+            assert 0.75 * expected <= changed["customers"] <= 1.25 * expected, changed
+            assert marked() - before == changed["bookings_inserted"]
+            assert 0.2 * changed["customers"] <= changed["bookings_inserted"] <= 0.45 * changed["customers"]
+            assert changed["bookings_updated"] > 0 and changed["payments_deleted"] > 0, changed
