@@ -127,6 +127,48 @@ def test_incremental_equals_full_after_random_changes(conn, seed, mode):
         assert_equals_full(conn, as_of)
 
 
+def test_listed_customers_computed_in_parallel_workers_equal_full(conn):
+    # Few listed customers are computed by the leader, many by parallel workers (one
+    # organization each, like a full refresh); zorina.parallel_listed_min_customers = 0 sends
+    # even these few to the workers: same table as a full refresh either way.
+    rng = random.Random(505)
+    load(conn, generate(505, BASE_AS_OF, n_orgs=3, customers_per_org=150))
+    refresh(conn, "full", as_of=BASE_AS_OF)
+    plans = []
+    conn.add_notice_handler(lambda notice: plans.append(notice.message_primary or ""))
+    conn.execute("LOAD 'auto_explain'")
+    for setting, value in (("log_min_duration", "0"), ("log_analyze", "on"),
+                           ("log_nested_statements", "on"), ("log_timing", "off")):
+        conn.execute(f"SET auto_explain.{setting} = {value}")
+    conn.execute("SET client_min_messages = log")
+    as_of = BASE_AS_OF
+    for threshold, in_workers in (("0", True), ("100000", False), ("0", True)):
+        conn.execute(f"SET zorina.parallel_listed_min_customers = {threshold}")
+        random_changes(conn, rng, as_of)
+        as_of += timedelta(hours=7)
+        plans.clear()
+        result = refresh(conn, "incremental", as_of=as_of)
+        listed = [p for p in plans if "CREATE TEMP TABLE zorina_computed" in p and "}'::text[]" in p]
+        assert len(listed) == 1, (result, [p[:200] for p in plans if "zorina_computed" in p])
+        assert ("Workers Launched: 2" in listed[0]) == in_workers, listed[0][-1500:]
+        assert 0 < result["customers_recomputed"] < 450
+        plans.clear()
+        assert_equals_full(conn, as_of)
+
+
+def test_a_bad_parallel_listed_setting_is_refused_and_changes_nothing(conn):
+    load(conn, generate(9, BASE_AS_OF, n_orgs=1, customers_per_org=20))
+    refresh(conn, "full", as_of=BASE_AS_OF)
+    conn.execute("UPDATE bookings SET status = 'NO_SHOW' WHERE id = (SELECT id FROM bookings ORDER BY id LIMIT 1)")
+    before = table_rows(conn)
+    conn.execute("SET zorina.parallel_listed_min_customers = 'many'")
+    with pytest.raises(psycopg.errors.InvalidParameterValue) as refused:
+        refresh(conn, "incremental", as_of=BASE_AS_OF + timedelta(hours=1))
+    assert "many" in str(refused.value) and "zorina.parallel_listed_min_customers" in str(refused.value)
+    assert table_rows(conn) == before
+    assert conn.execute("SELECT count(*) AS n FROM zorina.dirty_keys").fetchone()["n"] > 0
+
+
 def test_time_alone_moves_segments_exactly(conn):
     load(conn, generate(55, BASE_AS_OF, n_orgs=2, customers_per_org=200))
     refresh(conn, "full", as_of=BASE_AS_OF)

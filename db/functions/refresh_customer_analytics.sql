@@ -28,8 +28,9 @@
  * the dirty keys it claimed. Organizations recomputed whole (every one in full/org mode) are
  * computed a few at a time by one statement, one organization per parallel worker
  * (zorina.compute_organizations): the refresh stays one transaction and still uses more than
- * one core. Dirty keys are claimed with FOR UPDATE SKIP
- * LOCKED and deleted only by a refresh that commits, so a failed run loses none.
+ * one core. The listed customers of every other organization are computed by one such
+ * statement too (by the leader alone when they are few). Dirty keys are claimed with FOR
+ * UPDATE SKIP LOCKED and deleted only by a refresh that commits, so a failed run loses none.
  * One transaction: on error nothing stays, except the application_logs row, written
  * autonomously (zorina.write_refresh_log), and the error is re-raised unchanged.
  *
@@ -70,6 +71,9 @@ DECLARE
     v_all_claimed_ids bigint[] := ARRAY[]::bigint[];
     v_refreshed uuid[] := ARRAY[]::uuid[];
     v_whole_organizations uuid[] := ARRAY[]::uuid[];
+    v_listed_organizations uuid[] := ARRAY[]::uuid[];
+    -- per listed organization, the customers to recompute: {"<organization id>": [...]}
+    v_listed_customers jsonb := '{}';
     v_moved_organizations uuid[] := ARRAY[]::uuid[];
     v_time_moved text[];
     v_time_segments_left text[];
@@ -143,9 +147,8 @@ BEGIN
 
     -- 3. the work, all or nothing
     BEGIN
-        -- 3a. per organization: which customers (claim its dirty keys: deleted only at commit).
-        --     Listed customers are recomputed right away; whole organizations are collected
-        --     and computed together in 3b, several at once.
+        -- 3. per organization: which customers (claim its dirty keys: deleted only at commit):
+        --     a list of customers (3a) or the whole organization (3b, several at once)
         FOR v_scope_org IN
             SELECT o.id FROM public.organizations o
              WHERE v_org IS NULL OR o.id = v_org
@@ -185,9 +188,23 @@ BEGIN
 
             IF v_customers IS NULL THEN
                 v_whole_organizations := v_whole_organizations || v_scope_org;
-                CONTINUE;
+            ELSE
+                v_listed_organizations := v_listed_organizations || v_scope_org;
+                v_listed_customers := v_listed_customers
+                    || jsonb_build_object(v_scope_org::text, to_jsonb(v_customers));
             END IF;
+        END LOOP;
 
+        -- 3a. organizations with a few customers to recompute: all their customers computed by
+        --     one statement (in parallel workers when there are enough of them), the rows that
+        --     changed staged in pg_temp.zorina_computed; then, per organization, the merge, the
+        --     time-relative pass of everyone else and the segment counts
+        IF cardinality(v_listed_organizations) > 0 THEN
+            v_result.customers_recomputed := v_result.customers_recomputed
+                + zorina.compute_organizations(v_listed_organizations, v_as_of, v_listed_customers);
+        END IF;
+        FOREACH v_scope_org IN ARRAY v_listed_organizations LOOP
+            v_customers := ARRAY(SELECT jsonb_array_elements_text(v_listed_customers -> v_scope_org::text));
             v_org_rows_changed := 0;
             v_segments_left := ARRAY[]::text[];
             v_segments_joined := ARRAY[]::text[];
@@ -197,11 +214,6 @@ BEGIN
                 v_segments_left := ARRAY(SELECT ca.customer_segment FROM public.customer_analytics ca
                                           WHERE ca.organization_id = v_scope_org
                                             AND ca.square_customer_id = ANY (v_customers));
-                PERFORM zorina.prepare_computed_rows();
-                INSERT INTO pg_temp.zorina_computed
-                SELECT * FROM public.customer_analytics_compute(v_scope_org, v_customers, v_as_of);
-                GET DIAGNOSTICS v_count = ROW_COUNT;
-                v_result.customers_recomputed := v_result.customers_recomputed + v_count;
                 v_merge := zorina.merge_computed_rows(ARRAY[v_scope_org], v_customers);
                 v_result.rows_inserted := v_result.rows_inserted + v_merge.rows_inserted;
                 v_result.rows_updated  := v_result.rows_updated + v_merge.rows_updated;

@@ -2,7 +2,9 @@
  * zorina.merge_computed_rows(organization_ids, customer_ids) -> rows_inserted, rows_updated, rows_deleted
  *
  * Brings public.customer_analytics in line with the rows in pg_temp.zorina_computed (filled by
- * zorina.compute_customer_rows) for the given organizations, or only the listed customers of them:
+ * zorina.compute_organizations) for the given organizations, or only the listed customers of
+ * them (the staging table may hold rows of other organizations too: they are left for their
+ * own merge):
  *   - updates a row only when one of its metric values differs (IS DISTINCT FROM), so an
  *     unchanged customer costs no write and keeps its updated_at;
  *   - inserts rows for new profiles;
@@ -72,7 +74,8 @@ BEGIN
         'INSERT INTO public.customer_analytics (organization_id, square_customer_id, %1$s)
          SELECT c.organization_id, c.square_customer_id, %2$s
            FROM pg_temp.zorina_computed c
-          WHERE NOT EXISTS (SELECT 1 FROM public.customer_analytics t
+          WHERE c.organization_id = ANY ($1)  -- the staging table may hold other organizations
+            AND NOT EXISTS (SELECT 1 FROM public.customer_analytics t
                              WHERE t.organization_id = ANY ($1)
                                AND ($2 IS NULL OR t.square_customer_id = ANY ($2))
                                AND t.organization_id = c.organization_id

@@ -61,6 +61,30 @@ BEGIN
     candidates AS (
         SELECT DISTINCT c.customer_id FROM unnest(v_candidates) AS c(customer_id)
     ),
+    -- the candidates' positions in each ranking: one pass over the array, a hashed lookup per
+    -- element (v_candidates is a constant of this custom plan). LIMIT: a customer is at most
+    -- once in a ranking, so it never cuts; it tells the planner how few rows come out. Joined to
+    -- the whole arrays instead, the planner could not know their customers are distinct, its
+    -- estimates multiplied to millions of rows and it sized a hash table for them (at 37k
+    -- ranked customers and 1,170 candidates: 40 ms of the 68 this query took)
+    recency_positions AS (
+        SELECT r.customer_id, r.position
+          FROM unnest(v_by_recency) WITH ORDINALITY AS r(customer_id, position)
+         WHERE r.customer_id = ANY (v_candidates)
+         LIMIT cardinality(v_candidates)
+    ),
+    frequency_positions AS (
+        SELECT f.customer_id, f.position
+          FROM unnest(v_by_frequency) WITH ORDINALITY AS f(customer_id, position)
+         WHERE f.customer_id = ANY (v_candidates)
+         LIMIT cardinality(v_candidates)
+    ),
+    monetary_positions AS (
+        SELECT m.customer_id, m.position
+          FROM unnest(v_by_monetary) WITH ORDINALITY AS m(customer_id, position)
+         WHERE m.customer_id = ANY (v_candidates)
+         LIMIT cardinality(v_candidates)
+    ),
     -- each candidate's new scores, from its positions (a customer without a visit has none)
     scored AS (
         SELECT ca.ctid AS row_id,
@@ -71,12 +95,9 @@ BEGIN
           FROM candidates c
           JOIN public.customer_analytics ca
             ON ca.organization_id = p_organization_id AND ca.square_customer_id = c.customer_id
-          LEFT JOIN unnest(v_by_recency) WITH ORDINALITY AS r(customer_id, position)
-                 ON r.customer_id = c.customer_id
-          LEFT JOIN unnest(v_by_frequency) WITH ORDINALITY AS f(customer_id, position)
-                 ON f.customer_id = c.customer_id
-          LEFT JOIN unnest(v_by_monetary) WITH ORDINALITY AS m(customer_id, position)
-                 ON m.customer_id = c.customer_id
+          LEFT JOIN recency_positions r   ON r.customer_id = c.customer_id
+          LEFT JOIN frequency_positions f ON f.customer_id = c.customer_id
+          LEFT JOIN monetary_positions m  ON m.customer_id = c.customer_id
         OFFSET 0  -- plain columns below: zorina.rfm_segment is inlined only for simple arguments
     )
     SELECT s.row_id, s.recency, s.frequency, s.monetary,
