@@ -61,11 +61,15 @@ BEGIN
         END IF;
         SELECT * INTO v_profile FROM zorina.organization_profile(v_org);
         CONTINUE WHEN NOT FOUND;  -- deleted meanwhile: it has no customers
-        -- the list travels as a literal: a parallel worker cannot read the caller's variables
+        -- the list travels as a literal: a parallel worker cannot read the caller's variables.
+        -- It limits the stored rows compared too: the planner expects the compute's ROWS (a
+        -- whole organization) and reads the stored rows by hash join (for a few customers, all
+        -- 10k stored rows of an organization at S, ~30 ms each, instead of ~100 probes)
         v_calls := v_calls || format(
             'SELECT c.* FROM zorina.compute_customer_rows(%L::uuid, %L::text[], %L::timestamptz, %L, %s, %s, %s) AS c
               WHERE NOT EXISTS (SELECT 1 FROM public.customer_analytics t
                                  WHERE t.organization_id = %1$L::uuid
+                                   AND (%2$L::text[] IS NULL OR t.square_customer_id = ANY (%2$L::text[]))
                                    AND t.square_customer_id = c.square_customer_id
                                    AND (%8$s) IS NOT DISTINCT FROM (%9$s))',
             v_org, v_listed, p_as_of, v_profile.time_zone, v_profile.new_days, v_profile.active_days,
