@@ -63,3 +63,64 @@ def test_seed_refuses_a_bad_as_of_in_one_line(new_database):
     assert result.exit_code != 0
     assert "yesterday-ish" in result.output and "Traceback" not in result.output
     assert _source_fingerprint(dsn)["bookings"] is None     # nothing written
+
+
+def test_seeded_data_has_what_a_salon_chain_has(new_database):
+    """The realistic features issue 5 lists, counted on a small seeding (shares loosely: the
+    generator is random, but deterministic for this seed)."""
+    dsn = new_database(template=True)
+    # 12,000 customers an organization: past 10,000, where an earlier generator gave most of
+    # them a shared phone number
+    result = CliRunner().invoke(main, ["seed", "--dsn", dsn, "--orgs", "2", "--customers", "24000",
+                                       "--years", "2", "--seed", "11", "--as-of", "2026-06-15 12:00+00"])
+    assert result.exit_code == 0, result.output
+    with psycopg.connect(dsn) as conn:
+        def one(sql):
+            return conn.execute(sql).fetchone()
+
+        zones = {row[0] for row in conn.execute("SELECT settings::jsonb ->> 'timezone' FROM organizations")}
+        assert any(zone.startswith("America/") for zone in zones) and any(zone.startswith("Europe/") for zone in zones)
+        assert one("SELECT min(n) FROM (SELECT count(*) AS n FROM locations GROUP BY organization_id) x")[0] >= 2
+        assert one("SELECT count(DISTINCT technician_id), count(DISTINCT service_variation_id) FROM bookings") >= (5, 5)
+        # every status, accepted the most; bookings ahead of as_of
+        shares = dict(conn.execute("SELECT status::text, count(*)::float / sum(count(*)) OVER () FROM bookings GROUP BY 1"))
+        assert set(shares) >= {"ACCEPTED", "PENDING", "CANCELLED_BY_CUSTOMER", "CANCELLED_BY_SELLER", "NO_SHOW", "DECLINED"}
+        assert 0.6 < shares["ACCEPTED"] < 0.9
+        assert one("SELECT count(*) FROM bookings WHERE start_at > '2026-06-15 12:00+00'")[0] > 0
+        # weekly regulars, one-time customers and profiles that never booked
+        visits = [row[0] for row in conn.execute(
+            """SELECT count(b.id) FROM square_existing_clients c
+                 LEFT JOIN bookings b ON b.organization_id = c.organization_id AND b.customer_id = c.square_customer_id
+                GROUP BY c.organization_id, c.square_customer_id""")]
+        assert sum(v >= 50 for v in visits) > 0.03 * len(visits)
+        assert sum(1 <= v <= 2 for v in visits) > 0.25 * len(visits)
+        assert sum(v == 0 for v in visits) > 0.1 * len(visits)
+        # notes, tips, failed and cancelled payments, referrals
+        assert one("SELECT count(*) FILTER (WHERE btrim(customer_note) <> ''), count(*) FILTER (WHERE seller_note <> '') FROM bookings") > (0, 0)
+        assert one("SELECT count(*) FROM payments WHERE status = 'FAILED'")[0] > 0
+        assert one("SELECT count(*) FROM payments WHERE status = 'CANCELED'")[0] > 0
+        assert one("SELECT count(*) FROM square_existing_clients WHERE btrim(used_referral_code) <> ''")[0] > 0
+        assert one("SELECT count(*) FROM referral_rewards WHERE status = 'PAID'")[0] > 0
+        # tips, amounts and statuses independent: cheap services tipped as often as dear ones,
+        # failed payments of every size
+        cheap, dear = one("""SELECT avg((tip_money_amount IS NOT NULL)::int) FILTER (WHERE amount_money_amount < 7000),
+                                    avg((tip_money_amount IS NOT NULL)::int) FILTER (WHERE amount_money_amount >= 7000)
+                               FROM payments WHERE status = 'COMPLETED'""")
+        assert 0.6 < cheap < 0.8 and 0.6 < dear < 0.8
+        assert one("SELECT min(amount_money_amount) < 4000 AND max(amount_money_amount) > 9000 FROM payments WHERE status = 'FAILED'")[0]
+        # a few duplicate profiles: the same number in another format, not thousands
+        profiles, duplicated = one("""
+            SELECT sum(n)::int, (sum(n) FILTER (WHERE n > 1))::int
+              FROM (SELECT count(*) AS n FROM square_existing_clients WHERE phone_number IS NOT NULL
+                     GROUP BY organization_id, right(regexp_replace(phone_number, '[^0-9]', '', 'g'), 7)) x""")
+        assert 0.01 * profiles < duplicated < 0.06 * profiles
+        assert one("""SELECT bool_and(formats > 1) FROM (
+                        SELECT count(DISTINCT phone_number) AS formats FROM square_existing_clients
+                         WHERE phone_number IS NOT NULL
+                         GROUP BY organization_id, right(regexp_replace(phone_number, '[^0-9]', '', 'g'), 7)
+                        HAVING count(*) > 1) x""")[0]
+        # bookings with no profile: no customer id, or one no profile has
+        assert one("SELECT count(*) FROM bookings WHERE customer_id IS NULL")[0] > 0
+        assert one("""SELECT count(*) FROM bookings b WHERE b.customer_id IS NOT NULL AND NOT EXISTS (
+                        SELECT 1 FROM square_existing_clients c
+                         WHERE c.organization_id = b.organization_id AND c.square_customer_id = b.customer_id)""")[0] > 0

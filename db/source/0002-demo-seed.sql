@@ -97,9 +97,11 @@ BEGIN
            (ARRAY['Anna', 'Ben', 'Chloe', 'Dmitri', 'Elif', 'Femi', 'Grace', 'Hugo', 'Ines', 'Jon'])[1 + c % 10],
            (ARRAY['Ivanova', 'Smith', 'Garcia', 'Müller', 'Rossi', 'Kim', 'Okafor', 'Dubois'])[1 + (c / 10) % 8],
            CASE WHEN c % 7 = 0 THEN NULL ELSE 'customer' || c || '@example.com' END,
-           -- a few duplicate profiles: same phone, other formatting
-           CASE WHEN c % 50 = 1 THEN '(555) 010-' || lpad(((c - 1) % 10000)::text, 4, '0')
-                ELSE '+1555010' || lpad((c % 10000)::text, 4, '0') END,
+           -- one phone number per customer, but a few duplicate profiles: the previous
+           -- customer's number in another format (one in fifty)
+           CASE WHEN c % 50 = 2 THEN '(555) ' || substr(lpad((c - 1)::text, 7, '0'), 1, 3) || '-'
+                                     || substr(lpad((c - 1)::text, 7, '0'), 4)
+                ELSE '+1555' || lpad(c::text, 7, '0') END,
            sc.active_from - interval '3 days', sc.active_from,
            CASE WHEN c % 9 = 0 THEN true WHEN c % 9 = 1 THEN NULL ELSE false END,
            'REF' || sc.o || 'X' || c,
@@ -165,19 +167,24 @@ BEGIN
          -- a range of days is then a range of pages, not one page per customer
          ORDER BY slot.start_at
         RETURNING id, organization_id, booking_id, customer_id, location_id, start_at, status,
-                  ((hashtext(booking_id) & 65535) / 65536.0) AS pay_random
+                  hashtext(booking_id) AS pay_hash
     )
     INSERT INTO payments (organization_id, payment_id, customer_id, booking_id, location_id,
         amount_money_amount, tip_money_amount, total_money_amount, status, created_at, updated_at)
     SELECT b.organization_id, 'PAY-' || b.booking_id, b.customer_id, b.id, b.location_id,
            money.amount, money.tip, money.amount + coalesce(money.tip, 0),
-           CASE WHEN b.pay_random < 0.92 THEN 'COMPLETED' WHEN b.pay_random < 0.95 THEN 'FAILED'
-                WHEN b.pay_random < 0.97 THEN 'CANCELED' WHEN b.pay_random < 0.99 THEN 'APPROVED' ELSE 'PENDING' END,
+           CASE WHEN pay.r_status < 0.92 THEN 'COMPLETED' WHEN pay.r_status < 0.95 THEN 'FAILED'
+                WHEN pay.r_status < 0.97 THEN 'CANCELED' WHEN pay.r_status < 0.99 THEN 'APPROVED' ELSE 'PENDING' END,
            (b.start_at + interval '1 hour') AT TIME ZONE 'UTC', (b.start_at + interval '1 hour') AT TIME ZONE 'UTC'
       FROM new_bookings b
-     CROSS JOIN LATERAL (SELECT (2500 + floor(b.pay_random * 9000))::integer AS amount,
-                                CASE WHEN b.pay_random < 0.3 THEN NULL
-                                     ELSE (floor(b.pay_random * 2000))::integer END AS tip) AS money
+     -- status, amount and tip each from their own ten bits of the booking's hash: a cheap
+     -- service is tipped as often as a dear one, a failed payment can be of any amount
+     CROSS JOIN LATERAL (SELECT (b.pay_hash & 1023) / 1024.0         AS r_status,
+                                ((b.pay_hash >> 10) & 1023) / 1024.0 AS r_amount,
+                                ((b.pay_hash >> 20) & 1023) / 1024.0 AS r_tip) AS pay
+     CROSS JOIN LATERAL (SELECT (2500 + floor(pay.r_amount * 9000))::integer AS amount,
+                                CASE WHEN pay.r_tip < 0.3 THEN NULL
+                                     ELSE (floor(pay.r_tip * 2000))::integer END AS tip) AS money
      WHERE b.status = 'ACCEPTED' AND b.start_at <= as_of;
 
     -- walk-ins: accepted bookings with no profile, and with an unknown customer id
