@@ -16,6 +16,7 @@ import os
 import platform
 import statistics
 import sys
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -249,9 +250,15 @@ def run(scale: str, repeats: int, keep: bool, reuse: bool = False, only: tuple[s
     full_as_of = c.execute("SELECT now()").fetchone()[0]
     full_sql = "SELECT * FROM refresh_customer_analytics('full', as_of => %s)"
     if "full" in only:
+        pid = c.execute("SELECT pg_backend_pid()").fetchone()[0]
+        sampler = MemorySampler(pid)
+        sampler.start()
         bench.case("ours_full_first_load", full_sql, [full_as_of], before=empty_table)
         rows = bench.case("ours_full_unchanged", full_sql, [full_as_of])
-        pid = c.execute("SELECT pg_backend_pid()").fetchone()[0]
+        bench.results["full_refresh_private_memory_kb"] = {
+            "value": sampler.stop(),
+            "note": "peak RssAnon during the full refreshes, sampled every 50 ms: the backend, "
+                    "and the backend plus its parallel workers at one instant"}
         bench.results["ours_full_unchanged"]["writes"] = _rows_written(rows)
         bench.results["backend_vm_hwm_kb"] = {"value": _vm_hwm_kb(pid),
                                               "note": "VmHWM of the backend after full refreshes (includes shared buffers it touched)"}
@@ -290,7 +297,8 @@ def run(scale: str, repeats: int, keep: bool, reuse: bool = False, only: tuple[s
         """SELECT name, current_setting(name) FROM pg_settings
             WHERE name IN ('shared_buffers', 'work_mem', 'maintenance_work_mem', 'max_wal_size', 'jit',
                            'max_parallel_workers_per_gather', 'effective_cache_size', 'server_version',
-                           'synchronous_commit', 'fsync')""").fetchall())
+                           'synchronous_commit', 'fsync', 'max_worker_processes', 'max_parallel_workers',
+                           'full_page_writes', 'wal_compression', 'checkpoint_timeout')""").fetchall())
     result = {
         "scale": scale, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": {"cores": os.cpu_count(), "ram_gib": round(_ram_gib(), 1), "platform": platform.platform()},
@@ -397,6 +405,51 @@ def reads(bench: Bench) -> None:
         bench.results[name] = {"median_s": statistics.median(timings), "min_s": min(timings), "max_s": max(timings),
                                "runs": len(timings), "note": "EXPLAIN ANALYZE execution time; plan: " + " > ".join(shape)}
         log(f"{name}: {statistics.median(timings) * 1000:.2f} ms ({' > '.join(shape)})")
+
+
+class MemorySampler(threading.Thread):
+    """The peak private memory (RssAnon: heap, hash tables, sorts; not the shared buffers a
+    process touched, which VmHWM counts) of one backend and of the parallel workers it starts,
+    sampled from /proc every 50 ms while it works."""
+
+    def __init__(self, leader_pid: int):
+        super().__init__(daemon=True)
+        self.leader_pid = leader_pid
+        self.done = threading.Event()
+        self.peak_leader_kb = 0
+        self.peak_together_kb = 0
+
+    def run(self) -> None:
+        marker = f"parallel worker for PID {self.leader_pid}".encode()
+        while not self.done.is_set():
+            workers = []
+            for entry in Path("/proc").iterdir():
+                if entry.name.isdigit():
+                    try:
+                        if marker in (entry / "cmdline").read_bytes():
+                            workers.append(int(entry.name))
+                    except OSError:
+                        pass  # gone meanwhile
+            leader = _status_kb(self.leader_pid, "RssAnon:") or 0
+            together = leader + sum(_status_kb(pid, "RssAnon:") or 0 for pid in workers)
+            self.peak_leader_kb = max(self.peak_leader_kb, leader)
+            self.peak_together_kb = max(self.peak_together_kb, together)
+            self.done.wait(0.05)
+
+    def stop(self) -> dict:
+        self.done.set()
+        self.join()
+        return {"backend_kb": self.peak_leader_kb, "backend_and_workers_kb": self.peak_together_kb}
+
+
+def _status_kb(pid: int, field: str) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
 
 
 def _vm_hwm_kb(pid: int) -> int | None:

@@ -103,14 +103,16 @@ def write_report(results_dir: Path, out: Path) -> Path:
                   "### Targets", "", "| target | measured | met |", "|---|---|---|"]
         for label, measured, met in targets(cases):
             lines.append(f"| {label} | {measured} | {'yes' if met else ('no' if met is False else '-')} |")
-        lines += ["", "### Cases", "", "| case | median | min – max | × floor | × peer MV CONCURRENTLY | note |",
-                  "|---|---|---|---|---|---|"]
+        lines += ["", "### Cases", "",
+                  "| case | median | min – max | × floor | × peer MV CONCURRENTLY | × peer seed upsert | note |",
+                  "|---|---|---|---|---|---|---|"]
         for name, label in CASE_LABELS.items():
             if name not in cases:
                 continue
             case = cases[name]
             vs_floor = _ratio(cases, name, "floor")
             vs_peer = _ratio(cases, name, "peer_mv_refresh_concurrently")
+            vs_upsert = _ratio(cases, name, "peer_seed_upsert")
             note = "; ".join(part for part in (
                 case.get("note"),
                 "customers whose sources changed per run: "
@@ -120,10 +122,16 @@ def write_report(results_dir: Path, out: Path) -> Path:
             lines.append(f"| {label} | {_fmt(case['median_s'])} | {_fmt(case['min_s'])} – {_fmt(case['max_s'])} | "
                          f"{'' if vs_floor is None or name.startswith(('read', 'writes')) else f'{vs_floor:.2f}'} | "
                          f"{'' if vs_peer is None or name.startswith(('read', 'writes')) else f'{vs_peer:.2f}'} | "
+                         f"{'' if vs_upsert is None or name.startswith(('read', 'writes')) else f'{vs_upsert:.2f}'} | "
                          f"{note} |")
         extra = cases.get("sizes", {}).get("value")
         if extra:
             lines += ["", "Sizes: " + ", ".join(f"{k} {v}" for k, v in extra.items()) + "."]
+        private = cases.get("full_refresh_private_memory_kb", {}).get("value")
+        if private:
+            lines += [f"Peak private memory during the full refreshes (RssAnon, sampled every 50 ms): the backend "
+                      f"{private['backend_kb'] / 1024:.0f} MiB; the backend and its parallel workers at one instant "
+                      f"{private['backend_and_workers_kb'] / 1024:.0f} MiB."]
         hwm = cases.get("backend_vm_hwm_kb", {}).get("value")
         if hwm:
             lines += [f"Backend peak memory (VmHWM, includes the shared buffers it touched): {hwm / 1024:.0f} MiB."]
