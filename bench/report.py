@@ -28,6 +28,7 @@ CASE_LABELS = {
     "read_customer_by_key": "read: one customer by key",
     "read_daily_view_one_org_90d": "read: daily appointments, one organization, 90 days (analytics_appointments_by_location_daily_between)",
     "read_daily_view_one_org_90d_view": "read: the same 90 days filtered from the view",
+    "read_daily_view_90d_every_org": "read: daily appointments, 90 days, every organization (median; min – max over them)",
 }
 
 

@@ -85,3 +85,8 @@ def test_change_customers_changes_the_share_of_customers_it_is_asked_for(new_dat
             assert marked() - before == changed["bookings_inserted"]
             assert 0.2 * changed["customers"] <= changed["bookings_inserted"] <= 0.45 * changed["customers"]
             assert changed["bookings_updated"] > 0 and changed["payments_deleted"] > 0, changed
+        # the new bookings start at every hour of the day, not at one instant that would make
+        # them all tick over together an hour later (case "incremental an hour later")
+        hours = conn.execute("""SELECT count(DISTINCT extract(hour FROM start_at AT TIME ZONE 'UTC'))
+                                  FROM bookings WHERE booking_id LIKE 'BENCH-%'""").fetchone()[0]
+        assert hours == 24
