@@ -265,7 +265,7 @@ def run(scale: str, repeats: int, keep: bool, reuse: bool = False, only: tuple[s
             "note": "peak RssAnon during the full refreshes, sampled every 50 ms: the backend, "
                     "and the backend plus its parallel workers at one instant"}
         bench.results["ours_full_unchanged"]["writes"] = _rows_written(rows)
-        bench.results["backend_vm_hwm_kb"] = {"value": _vm_hwm_kb(pid),
+        bench.results["backend_vm_hwm_kb"] = {"value": _status_kb(pid, "VmHWM:"),
                                               "note": "VmHWM of the backend after full refreshes (includes shared buffers it touched)"}
     elif {"incremental", "writes", "reads"} & set(only):
         log("filling customer_analytics (untimed full refresh: the cases chosen read it)")
@@ -465,16 +465,6 @@ def _status_kb(pid: int, field: str) -> int | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith(field):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def _vm_hwm_kb(pid: int) -> int | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
                 return int(line.split()[1])
     except OSError:
         return None

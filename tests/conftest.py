@@ -137,6 +137,19 @@ def refresh(conn, mode="full", organization_id=None, as_of=None) -> dict:
         [mode, organization_id, as_of]).fetchone()
 
 
+def capture_plans(conn) -> list[str]:
+    """The executed plan of every statement from now on, nested ones (inside the pack's
+    functions) included, as auto_explain logs them to this session: the list fills as they run."""
+    plans: list[str] = []
+    conn.add_notice_handler(lambda notice: plans.append(notice.message_primary or ""))
+    conn.execute("LOAD 'auto_explain'")
+    for setting, value in (("log_min_duration", "0"), ("log_analyze", "on"),
+                           ("log_nested_statements", "on"), ("log_timing", "off")):
+        conn.execute(f"SET auto_explain.{setting} = {value}")
+    conn.execute("SET client_min_messages = log")
+    return plans
+
+
 def table_rows(conn, organization_id=None) -> dict:
     """customer_analytics as {(organization_id, square_customer_id): row without bookkeeping}."""
     rows = conn.execute(

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from builder import SourceData, ts
-from conftest import customer_row, load, refresh, segment_counts, table_rows
+from conftest import capture_plans, customer_row, load, refresh, segment_counts, table_rows
 from randomdata import generate
 
 BASE_AS_OF = datetime(2025, 9, 1, 12, 0, tzinfo=timezone.utc)
@@ -134,13 +134,7 @@ def test_listed_customers_computed_in_parallel_workers_equal_full(conn):
     rng = random.Random(505)
     load(conn, generate(505, BASE_AS_OF, n_orgs=3, customers_per_org=150))
     refresh(conn, "full", as_of=BASE_AS_OF)
-    plans = []
-    conn.add_notice_handler(lambda notice: plans.append(notice.message_primary or ""))
-    conn.execute("LOAD 'auto_explain'")
-    for setting, value in (("log_min_duration", "0"), ("log_analyze", "on"),
-                           ("log_nested_statements", "on"), ("log_timing", "off")):
-        conn.execute(f"SET auto_explain.{setting} = {value}")
-    conn.execute("SET client_min_messages = log")
+    plans = capture_plans(conn)
     as_of = BASE_AS_OF
     for threshold, in_workers in (("0", True), ("100000", False), ("0", True)):
         conn.execute(f"SET zorina.parallel_listed_min_customers = {threshold}")

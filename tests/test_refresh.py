@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from psycopg.rows import dict_row
 
 from builder import SourceData, ts
-from conftest import customer_row, load, refresh, segment_counts, table_rows
+from conftest import capture_plans, customer_row, load, refresh, segment_counts, table_rows
 from deployer.cli import main
 from randomdata import generate
 
@@ -211,13 +211,7 @@ def test_full_refresh_in_parallel_workers_equals_a_serial_one(conn):
     """Whole organizations are computed one per parallel worker (zorina.compute_organizations);
     with parallelism off the leader computes them one after another: same table either way."""
     load(conn, generate(12, AS_OF, n_orgs=4, customers_per_org=150))   # one batch of four
-    plans = []
-    conn.add_notice_handler(lambda notice: plans.append(notice.message_primary or ""))
-    conn.execute("LOAD 'auto_explain'")
-    for setting, value in (("log_min_duration", "0"), ("log_analyze", "on"),
-                           ("log_nested_statements", "on"), ("log_timing", "off")):
-        conn.execute(f"SET auto_explain.{setting} = {value}")
-    conn.execute("SET client_min_messages = log")
+    plans = capture_plans(conn)
 
     refresh(conn, as_of=AS_OF)
     computed_in_parallel = table_rows(conn)
