@@ -39,7 +39,8 @@ def test_apply_on_empty_database_installs_everything(new_database):
     assert steps["migrations"]["changed"] == ["0001-customer-analytics", "0002-change-capture",
                                               "0003-segment-counts", "0004-referral-code-indexes",
                                               "0005-rfm-rank-indexes", "0006-dirty-keys-per-statement",
-                                              "0007-inlinable-next-day-boundary"]
+                                              "0007-inlinable-next-day-boundary",
+                                              "0008-customer-analytics-autovacuum"]
     assert "refresh_customer_analytics" in steps["functions"]["changed"]
     assert "customer_analytics_compute" in steps["functions"]["changed"]
     with psycopg.connect(dsn) as conn:
@@ -73,7 +74,8 @@ def test_dry_run_lists_changes_and_changes_nothing(new_database):
     assert steps["migrations"]["changed"] == ["0001-customer-analytics", "0002-change-capture",
                                               "0003-segment-counts", "0004-referral-code-indexes",
                                               "0005-rfm-rank-indexes", "0006-dirty-keys-per-statement",
-                                              "0007-inlinable-next-day-boundary"]
+                                              "0007-inlinable-next-day-boundary",
+                                              "0008-customer-analytics-autovacuum"]
     assert steps["functions"]["changed"]
     assert schema_fingerprint(dsn) == before
 
@@ -100,15 +102,24 @@ def test_rollback_undoes_the_last_migration_and_apply_restores_it(new_database):
     assert run_cli("apply", "--dsn", dsn, "--with-source-schema", "--no-schedule").exit_code == 0
     refused = CliRunner().invoke(main, ["rollback", "--dsn", dsn], input="")
     assert refused.exit_code != 0
-    # last in, first out: the inlinable next_day_boundary goes first (0002's body back), then
-    # the dirty keys per statement (pending keys carried back to one row per customer, and
-    # forward again), then the RFM ranking indexes, then the referral-code indexes, then the
+    # last in, first out: the autovacuum thresholds go first (fillfactor stays), then the
+    # inlinable next_day_boundary (0002's body back), then the dirty keys per statement
+    # (pending keys carried back to one row per customer, and forward again), then the RFM ranking indexes, then the referral-code indexes, then the
     # segment summary (its view with it), then change capture
     def boundary_body():
         with psycopg.connect(dsn) as conn:
             return conn.execute("SELECT prosrc FROM pg_proc WHERE oid = "
                                 "'zorina.next_day_boundary(timestamptz,timestamptz,integer,integer)'::regprocedure"
                                 ).fetchone()[0]
+    def table_options():
+        with psycopg.connect(dsn) as conn:
+            return sorted(conn.execute("SELECT reloptions FROM pg_class WHERE oid = 'customer_analytics'::regclass"
+                                       ).fetchone()[0] or [])
+    assert table_options() == ["autovacuum_vacuum_insert_scale_factor=0.01",
+                               "autovacuum_vacuum_scale_factor=0.01", "fillfactor=90"]
+    result = run_cli("rollback", "--dsn", dsn, "--yes")
+    assert result.exit_code == 0 and "0008-customer-analytics-autovacuum" in result.stdout, result.output
+    assert table_options() == ["fillfactor=90"]
     assert "timestamptz 'epoch'" in boundary_body()
     result = run_cli("rollback", "--dsn", dsn, "--yes")
     assert result.exit_code == 0 and "0007-inlinable-next-day-boundary" in result.stdout, result.output
@@ -128,6 +139,8 @@ def test_rollback_undoes_the_last_migration_and_apply_restores_it(new_database):
     assert run_cli("apply", "--dsn", dsn, "--no-schedule").exit_code == 0
     assert pending_keys("square_customer_ids") == [(org_a, "['A']"), (org_a, "['B']"), (org_b, "None")]
     assert "timestamptz 'epoch'" in boundary_body()
+    result = run_cli("rollback", "--dsn", dsn, "--yes")
+    assert result.exit_code == 0 and "0008-customer-analytics-autovacuum" in result.stdout, result.output
     result = run_cli("rollback", "--dsn", dsn, "--yes")
     assert result.exit_code == 0 and "0007-inlinable-next-day-boundary" in result.stdout, result.output
     result = run_cli("rollback", "--dsn", dsn, "--yes")
