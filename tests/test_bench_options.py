@@ -10,7 +10,8 @@ from click.testing import CliRunner
 import psycopg.sql
 import pytest
 
-from bench.__main__ import GROUPS, INCREMENTAL_CHANGES, _groups, change_customers, main, prepare_database
+from bench.__main__ import (GROUPS, INCREMENTAL_CHANGES, _groups, change_customers, main, prepare_database,
+                            vacuum_if_autovacuum_would)
 from conftest import admin
 from deployer.cli import main as cli_main
 
@@ -90,3 +91,29 @@ def test_change_customers_changes_the_share_of_customers_it_is_asked_for(new_dat
         hours = conn.execute("""SELECT count(DISTINCT extract(hour FROM start_at AT TIME ZONE 'UTC'))
                                   FROM bookings WHERE booking_id LIKE 'BENCH-%'""").fetchone()[0]
         assert hours == 24
+
+
+def test_vacuum_before_an_incremental_case_follows_autovacuums_rule(new_database):
+    # the benchmark vacuums customer_analytics before an incremental case only when autovacuum
+    # would have by then: past 50 + 1% of the rows dead (migration 0008's scale factor), or 1000
+    # + 1% inserted since the last vacuum
+    dsn = new_database(template=True)
+    seeded = CliRunner().invoke(cli_main, ["seed", "--dsn", dsn, "--orgs", "1", "--customers", "3000",
+                                           "--years", "1", "--seed", "5", "--as-of", "2026-06-15 12:00+00"])
+    assert seeded.exit_code == 0, seeded.output
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        # autovacuum itself must not vacuum it meanwhile (the rule reads no such setting)
+        conn.execute("ALTER TABLE customer_analytics SET (autovacuum_enabled = off)")
+        def vacuums():
+            return conn.execute("SELECT vacuum_count FROM pg_stat_user_tables "
+                                "WHERE relid = 'customer_analytics'::regclass").fetchone()[0]
+        conn.execute("SELECT refresh_customer_analytics('full', as_of => '2026-06-15 12:00+00')")
+        assert vacuum_if_autovacuum_would(conn) is True  # 3000 rows inserted: past 1000 + 30
+        assert vacuum_if_autovacuum_would(conn) is False and vacuums() == 1
+        # 3000 rows: due past 50 + 30 dead rows
+        conn.execute("UPDATE customer_analytics SET updated_at = now() WHERE square_customer_id IN "
+                     "(SELECT square_customer_id FROM customer_analytics ORDER BY 1 LIMIT 60)")
+        assert vacuum_if_autovacuum_would(conn) is False and vacuums() == 1
+        conn.execute("UPDATE customer_analytics SET updated_at = now() WHERE square_customer_id IN "
+                     "(SELECT square_customer_id FROM customer_analytics ORDER BY 1 LIMIT 40)")
+        assert vacuum_if_autovacuum_would(conn) is True and vacuums() == 2
