@@ -227,7 +227,7 @@ def test_score_updates_can_be_hot(conn):
                 OR pg_get_expr(i.indpred, i.indrelid) ~ a.attname)""").fetchall()
     assert indexed == []
     options = conn.execute("SELECT reloptions FROM pg_class WHERE oid = 'customer_analytics'::regclass").fetchone()
-    assert options["reloptions"] == ["fillfactor=90"]
+    assert "fillfactor=90" in options["reloptions"]
 
 
 @pytest.mark.parametrize("scores, segment", [
