@@ -113,9 +113,13 @@ BEGIN
            (ARRAY['instagram', 'walk-in', 'google', 'referral', NULL])[1 + c % 5]
       FROM seed_customers sc;
 
-    -- the organization's ids, computed once (not one md5 per booking)
+    -- the organization's ids, computed once (not one md5 per booking); booking and payment ids
+    -- are the organization's prefix and a counter in insert order (below)
     CREATE TEMP TABLE seed_org_ids ON COMMIT DROP AS
     SELECT o,
+           md5(seed || ':org:' || o)::uuid AS organization_id,
+           left(md5(seed || ':booking-ids:' || o), 12) AS booking_id_prefix,
+           left(md5(seed || ':payment-ids:' || o), 12) AS payment_id_prefix,
            ARRAY(SELECT md5(seed || ':loc:' || o || ':' || k)::uuid FROM generate_series(1, 3) AS k)  AS locations,
            ARRAY(SELECT md5(seed || ':tech:' || o || ':' || k)::uuid FROM generate_series(1, 5) AS k) AS technicians,
            ARRAY(SELECT md5(seed || ':svc:' || o || ':' || k)::uuid FROM generate_series(1, 6) AS k)  AS services
@@ -129,8 +133,13 @@ BEGIN
         INSERT INTO bookings (id, organization_id, booking_id, customer_id, location_id, technician_id,
             service_variation_id, start_at, status, duration_minutes, customer_note, seller_note,
             created_at, updated_at)
-        SELECT md5(seed || ':booking:' || sc.o || '-' || sc.c || '-' || n)::uuid,  -- not the random default:
-               sc.organization_id,                                            -- payments point at it
+        -- the id rises in insert order (not md5 or the random default): 10M random keys made the
+        -- primary key and the payments' foreign-key checks a random read and write per row, a
+        -- quarter of the seed's time at 200k customers and more as the index outgrew memory.
+        -- Deterministic: the counter follows (start_at, organization, customer, n)
+        SELECT (ids.booking_id_prefix
+                || lpad(to_hex(row_number() OVER (ORDER BY slot.start_at, sc.o, sc.c, n)), 20, '0'))::uuid,
+               sc.organization_id,
                'BK' || sc.o || '-' || sc.c || '-' || n,
                sc.square_customer_id,
                ids.locations[1 + (CASE WHEN r.r1 < 0.7 THEN sc.c ELSE n END) % 3],
@@ -164,19 +173,23 @@ BEGIN
                                      + r.r1 * interval '6 days') AS start_at) AS slot
          WHERE slot.start_at < as_of + interval '60 days'
          -- in time order, as a booking table fills in production (a sync appends as salons book):
-         -- a range of days is then a range of pages, not one page per customer
-         ORDER BY slot.start_at
+         -- a range of days is then a range of pages, not one page per customer; the same order
+         -- as the id's counter (one sort)
+         ORDER BY slot.start_at, sc.o, sc.c, n
         RETURNING id, organization_id, booking_id, customer_id, location_id, start_at, status,
                   hashtext(booking_id) AS pay_hash
     )
-    INSERT INTO payments (organization_id, payment_id, customer_id, booking_id, location_id,
+    INSERT INTO payments (id, organization_id, payment_id, customer_id, booking_id, location_id,
         amount_money_amount, tip_money_amount, total_money_amount, status, created_at, updated_at)
-    SELECT b.organization_id, 'PAY-' || b.booking_id, b.customer_id, b.id, b.location_id,
+    -- the payment's id: the organization's payment prefix and its booking's counter (rising too)
+    SELECT (ids.payment_id_prefix || right(replace(b.id::text, '-', ''), 20))::uuid,
+           b.organization_id, 'PAY-' || b.booking_id, b.customer_id, b.id, b.location_id,
            money.amount, money.tip, money.amount + coalesce(money.tip, 0),
            CASE WHEN pay.r_status < 0.92 THEN 'COMPLETED' WHEN pay.r_status < 0.95 THEN 'FAILED'
                 WHEN pay.r_status < 0.97 THEN 'CANCELED' WHEN pay.r_status < 0.99 THEN 'APPROVED' ELSE 'PENDING' END,
            (b.start_at + interval '1 hour') AT TIME ZONE 'UTC', (b.start_at + interval '1 hour') AT TIME ZONE 'UTC'
       FROM new_bookings b
+      JOIN seed_org_ids ids ON ids.organization_id = b.organization_id
      -- status, amount and tip each from their own ten bits of the booking's hash: a cheap
      -- service is tipped as often as a dear one, a failed payment can be of any amount
      CROSS JOIN LATERAL (SELECT (b.pay_hash & 1023) / 1024.0         AS r_status,
