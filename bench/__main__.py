@@ -135,35 +135,22 @@ def vacuum_if_autovacuum_would(conn, table: str = "customer_analytics") -> bool:
     them), so without this the visibility map the index-only scans rely on is in whatever state
     chance left it. Returns whether it vacuumed."""
     conn.execute("SELECT pg_stat_force_next_flush()")  # this session's own writes counted too
-    due = conn.execute(
-        """
-        WITH setting AS (
-            SELECT name, coalesce(
-                       (SELECT split_part(o, '=', 2) FROM unnest(c.reloptions) AS o
-                         WHERE split_part(o, '=', 1) = name),
-                       current_setting(name))::float8 AS value
-              FROM pg_class c,
-                   unnest(ARRAY['autovacuum_vacuum_threshold', 'autovacuum_vacuum_scale_factor',
-                                'autovacuum_vacuum_insert_threshold',
-                                'autovacuum_vacuum_insert_scale_factor']) AS name
-             WHERE c.oid = %(table)s::regclass
-        ),
-        limits AS (
-            SELECT max(value) FILTER (WHERE name = 'autovacuum_vacuum_threshold')
-                     + max(value) FILTER (WHERE name = 'autovacuum_vacuum_scale_factor') * greatest(c.reltuples, 0) AS dead,
-                   max(value) FILTER (WHERE name = 'autovacuum_vacuum_insert_threshold') AS insert_threshold,
-                   max(value) FILTER (WHERE name = 'autovacuum_vacuum_insert_threshold')
-                     + max(value) FILTER (WHERE name = 'autovacuum_vacuum_insert_scale_factor') * greatest(c.reltuples, 0) AS inserted
-              FROM setting, pg_class c WHERE c.oid = %(table)s::regclass
-             GROUP BY c.reltuples
-        )
-        SELECT s.n_dead_tup > l.dead OR (l.insert_threshold >= 0 AND s.n_ins_since_vacuum > l.inserted)
-          FROM pg_stat_user_tables s, limits l
-         WHERE s.relid = %(table)s::regclass
-        """, {"table": table}).fetchone()[0]
+    rows, options, dead, inserted = conn.execute(
+        """SELECT greatest(c.reltuples, 0), coalesce(c.reloptions, '{}'), s.n_dead_tup, s.n_ins_since_vacuum
+             FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid
+            WHERE c.oid = %s::regclass""", [table]).fetchone()
+    table_options = dict(option.split("=", 1) for option in options)
+
+    def setting(name: str) -> float:
+        return float(table_options.get(name) or conn.execute("SELECT current_setting(%s)", [name]).fetchone()[0])
+
+    insert_threshold = setting("autovacuum_vacuum_insert_threshold")  # -1: inserts never trigger it
+    due = (dead > setting("autovacuum_vacuum_threshold") + setting("autovacuum_vacuum_scale_factor") * rows
+           or (insert_threshold >= 0
+               and inserted > insert_threshold + setting("autovacuum_vacuum_insert_scale_factor") * rows))
     if due:
         conn.execute(psycopg.sql.SQL("VACUUM {}").format(psycopg.sql.Identifier(table)))
-    return bool(due)
+    return due
 
 
 GROUPS = ("floor", "peers", "full", "incremental", "writes", "reads")

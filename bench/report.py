@@ -121,7 +121,8 @@ def write_report(results_dir: Path, out: Path) -> Path:
                 f"customers recomputed per run: {case['recomputed']}" if "recomputed" in case else None,
                 f"rows written per run: {case['writes']}" if "writes" in case else None,
                 "vacuumed before the run, as autovacuum would have by then: "
-                + str(["yes" if v else "no" for v in case["vacuumed"]]).replace("'", "") if "vacuumed" in case else None) if part)
+                + "[" + ", ".join("yes" if v else "no" for v in case["vacuumed"]) + "]" if "vacuumed" in case else None)
+                if part)
             lines.append(f"| {label} | {_fmt(case['median_s'])} | {_fmt(case['min_s'])} – {_fmt(case['max_s'])} | "
                          f"{'' if vs_floor is None or name.startswith(('read', 'writes')) else f'{vs_floor:.2f}'} | "
                          f"{'' if vs_peer is None or name.startswith(('read', 'writes')) else f'{vs_peer:.2f}'} | "
