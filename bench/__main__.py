@@ -418,6 +418,12 @@ def write_overhead(bench: Bench) -> None:
     c.execute("DELETE FROM zorina.dirty_keys")
 
 
+def _explain_analyze(conn, sql: str, params) -> tuple[float, dict]:
+    """Execution time in seconds (EXPLAIN ANALYZE) and the plan of one run of `sql`."""
+    plan = conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params).fetchone()[0][0]
+    return plan["Execution Time"] / 1000, plan
+
+
 def reads(bench: Bench) -> None:
     c = bench.conn
     org, customer = c.execute(
@@ -442,20 +448,19 @@ def reads(bench: Bench) -> None:
     for name, (sql, params) in queries.items():
         timings, plan = [], None
         for _ in range(max(3, bench.repeats)):
-            plan = c.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params).fetchone()[0][0]
-            timings.append(plan["Execution Time"] / 1000)
+            seconds, plan = _explain_analyze(c, sql, params)
+            timings.append(seconds)
         top = plan["Plan"]
         shape = [top["Node Type"]] + [child["Node Type"] for child in top.get("Plans", [])][:3]
         bench.results[name] = {"median_s": statistics.median(timings), "min_s": min(timings), "max_s": max(timings),
                                "runs": len(timings), "note": "EXPLAIN ANALYZE execution time; plan: " + " > ".join(shape)}
         log(f"{name}: {statistics.median(timings) * 1000:.2f} ms ({' > '.join(shape)})")
     # the 90-day read for every organization, not only the first: organizations differ in size
+    daily_90d = queries["read_daily_view_one_org_90d"][0]
     per_org = []
     for (other_org,) in c.execute("SELECT id FROM organizations ORDER BY id").fetchall():
-        sql = ("EXPLAIN (ANALYZE, FORMAT JSON) SELECT * FROM analytics_appointments_by_location_daily_between("
-               "%s, current_date - 89, current_date)")
-        c.execute(sql, [other_org])  # warm
-        per_org.append(min(c.execute(sql, [other_org]).fetchone()[0][0]["Execution Time"] for _ in range(2)) / 1000)
+        _explain_analyze(c, daily_90d, [other_org])  # warm
+        per_org.append(min(_explain_analyze(c, daily_90d, [other_org])[0] for _ in range(2)))
     bench.results["read_daily_view_90d_every_org"] = {
         "median_s": statistics.median(per_org), "min_s": min(per_org), "max_s": max(per_org), "runs": len(per_org),
         "note": f"the range function for each of the {len(per_org)} organizations (best of two each); "

@@ -17,9 +17,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from click.testing import CliRunner
 from psycopg.rows import dict_row
 
 from deployer import apply as apply_mod
+from deployer.cli import main as cli_main
 from deployer.embedded import EmbeddedCluster
 
 CRON_DATABASE = "zorina_cron"
@@ -135,6 +137,19 @@ def refresh(conn, mode="full", organization_id=None, as_of=None) -> dict:
     return conn.execute(
         "SELECT * FROM refresh_customer_analytics(%s, organization_id => %s, as_of => coalesce(%s, now()))",
         [mode, organization_id, as_of]).fetchone()
+
+
+SEED_AS_OF = "2026-06-15 12:00+00"
+
+
+def seeded_database(new_database, organizations: int, customers: int, seed: int, years: int = 3) -> str:
+    """A new database with the pack and `zorina-db seed`'s data at a fixed as_of (deterministic)."""
+    dsn = new_database(template=True)
+    seeded = CliRunner().invoke(cli_main, ["seed", "--dsn", dsn, "--orgs", str(organizations),
+                                           "--customers", str(customers), "--years", str(years),
+                                           "--seed", str(seed), "--as-of", SEED_AS_OF])
+    assert seeded.exit_code == 0, seeded.output
+    return dsn
 
 
 def capture_plans(conn) -> list[str]:

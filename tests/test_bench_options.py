@@ -6,14 +6,12 @@ after)."""
 import argparse
 
 import psycopg
-from click.testing import CliRunner
 import psycopg.sql
 import pytest
 
 from bench.__main__ import (GROUPS, INCREMENTAL_CHANGES, _groups, change_customers, main, prepare_database,
                             vacuum_if_autovacuum_would)
-from conftest import admin
-from deployer.cli import main as cli_main
+from conftest import admin, seeded_database
 
 
 def test_only_accepts_groups_in_the_order_given_without_repeats():
@@ -65,21 +63,11 @@ def test_reuse_without_a_usable_seeded_copy_drops_nothing(cluster, copy_comment)
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
-def _seeded_database(new_database, organizations: int, customers: int, seed: int) -> str:
-    """A new database with the pack and `zorina-db seed`'s data (one year, a fixed as_of)."""
-    dsn = new_database(template=True)
-    seeded = CliRunner().invoke(cli_main, ["seed", "--dsn", dsn, "--orgs", str(organizations),
-                                           "--customers", str(customers), "--years", "1", "--seed", str(seed),
-                                           "--as-of", "2026-06-15 12:00+00"])
-    assert seeded.exit_code == 0, seeded.output
-    return dsn
-
-
 def test_change_customers_changes_the_share_of_customers_it_is_asked_for(new_database):
     # each incremental case changes the share of customers in its name (an earlier version
     # changed a tenth of it): a mix of new bookings, status updates and deleted payments, each
     # kind for about a third of them
-    dsn = _seeded_database(new_database, organizations=2, customers=20000, seed=3)
+    dsn = seeded_database(new_database, organizations=2, customers=20000, seed=3, years=1)
     with psycopg.connect(dsn, autocommit=True) as conn:
         def marked():
             return conn.execute("SELECT count(*) FROM bookings WHERE booking_id LIKE 'BENCH-%'").fetchone()[0]
@@ -104,7 +92,7 @@ def test_vacuum_before_an_incremental_case_follows_autovacuums_rule(new_database
     # the benchmark vacuums customer_analytics before an incremental case only when autovacuum
     # would have by then: past 50 + 1% of the rows dead (migration 0008's scale factor), or 1000
     # + 1% inserted since the last vacuum
-    dsn = _seeded_database(new_database, organizations=1, customers=3000, seed=5)
+    dsn = seeded_database(new_database, organizations=1, customers=3000, seed=5, years=1)
     with psycopg.connect(dsn, autocommit=True) as conn:
         # autovacuum itself must not vacuum it meanwhile (the rule reads no such setting)
         conn.execute("ALTER TABLE customer_analytics SET (autovacuum_enabled = off)")

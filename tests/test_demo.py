@@ -3,6 +3,7 @@
 import psycopg
 from click.testing import CliRunner
 
+from conftest import seeded_database
 from deployer.cli import main
 from deployer.embedded import EmbeddedCluster
 
@@ -43,17 +44,12 @@ def _source_fingerprint(dsn: str) -> dict:
 def test_seed_is_deterministic_for_a_seed_and_an_as_of(new_database):
     """`zorina-db seed` twice with the same --seed and --as-of: the same rows, table for table;
     another seed gives other rows (so the comparison can fail)."""
-    def seeded(seed: str) -> dict:
-        dsn = new_database(template=True)
-        args = ["seed", "--dsn", dsn, "--orgs", "2", "--customers", "300", "--seed", seed,
-                "--as-of", "2026-06-15 12:00+00"]
-        result = CliRunner().invoke(main, args)
-        assert result.exit_code == 0, result.output
-        return _source_fingerprint(dsn)
+    def seeded(seed: int) -> dict:
+        return _source_fingerprint(seeded_database(new_database, organizations=2, customers=300, seed=seed))
 
-    first = seeded("7")
-    assert seeded("7") == first
-    other = seeded("8")
+    first = seeded(7)
+    assert seeded(7) == first
+    other = seeded(8)
     assert other["bookings"] != first["bookings"] and other["square_existing_clients"] != first["square_existing_clients"]
 
 
@@ -61,10 +57,7 @@ def test_seeded_booking_and_payment_ids_rise_in_the_order_the_rows_are_generated
     """The generator's booking ids are the organization's prefix and a counter in (start_at,
     customer) order, a payment's id its booking's counter: inserts append to both primary keys
     instead of writing a random page each (a quarter of the seed's time at 200k customers)."""
-    dsn = new_database(template=True)
-    result = CliRunner().invoke(main, ["seed", "--dsn", dsn, "--orgs", "2", "--customers", "2000", "--seed", "11",
-                                       "--as-of", "2026-06-15 12:00+00"])
-    assert result.exit_code == 0, result.output
+    dsn = seeded_database(new_database, organizations=2, customers=2000, seed=11)
     with psycopg.connect(dsn) as conn:
         bookings_out_of_order, generated = conn.execute("""
             SELECT count(*) FILTER (WHERE id <= previous), count(*)
@@ -90,12 +83,9 @@ def test_seed_refuses_a_bad_as_of_in_one_line(new_database):
 def test_seeded_data_has_what_a_salon_chain_has(new_database):
     """The realistic features issue 5 lists, counted on a small seeding (shares loosely: the
     generator is random, but deterministic for this seed)."""
-    dsn = new_database(template=True)
     # 12,000 customers an organization: past 10,000, where an earlier generator gave most of
     # them a shared phone number
-    result = CliRunner().invoke(main, ["seed", "--dsn", dsn, "--orgs", "2", "--customers", "24000",
-                                       "--years", "2", "--seed", "11", "--as-of", "2026-06-15 12:00+00"])
-    assert result.exit_code == 0, result.output
+    dsn = seeded_database(new_database, organizations=2, customers=24000, seed=11, years=2)
     with psycopg.connect(dsn) as conn:
         def one(sql):
             return conn.execute(sql).fetchone()
