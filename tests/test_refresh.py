@@ -229,6 +229,39 @@ def test_full_refresh_in_parallel_workers_equals_a_serial_one(conn):
     assert len(computed_in_parallel) == 600
 
 
+def test_no_statement_the_pack_runs_is_jit_compiled(conn):
+    """PostgreSQL's default (jit = on) compiled the statements that call the compute (its COST
+    marks it expensive) and the merge's 57-column comparisons, at more cost than running them:
+    every entry point switches JIT off for all it runs, its parallel workers included. Here
+    jit_above_cost = 0 would compile every statement left uncovered."""
+    if not conn.execute("SELECT pg_jit_available() AS available").fetchone()["available"]:
+        pytest.skip("this server has no JIT provider (llvmjit)")
+    org_a, org_b, loc_a = small_world(conn)
+    plans = capture_plans(conn)
+    conn.execute("SET jit = on")
+    conn.execute("SET jit_above_cost = 0")
+    top_level = "/* the test's own call */ "
+    conn.execute(top_level + "SELECT count(*) FROM bookings")
+    assert any("JIT:" in p for p in plans), plans  # the check can see a compiled statement
+
+    plans.clear()
+    refresh(conn, "full", as_of=AS_OF)
+    # a source write for the incremental run (its change-capture trigger at the default threshold)
+    conn.execute("RESET jit_above_cost")
+    conn.execute("UPDATE bookings SET status = 'NO_SHOW' WHERE organization_id = %s AND customer_id = 'C3'", [org_a])
+    conn.execute("SET jit_above_cost = 0")
+    for mode, hours in (("incremental", 1), ("recent", 2)):
+        conn.execute(top_level + "SELECT * FROM refresh_customer_analytics(%s, as_of => %s)",
+                     [mode, AS_OF + timedelta(hours=hours)])
+    conn.execute(top_level + "SELECT * FROM refresh_customer_analytics_for_customer(%s, 'C2', %s)",
+                 [org_b, AS_OF + timedelta(hours=3)])
+    conn.execute(top_level + "SELECT count(*) FROM customer_analytics_compute(%s)", [org_a])
+    conn.execute(top_level + "SELECT count(*) FROM analytics_appointments_by_location_daily_between(%s)", [org_a])
+    nested = [p for p in plans if top_level not in p and "refresh_customer_analytics(" not in p.split("\n")[1]]
+    assert len(nested) > 20, len(nested)  # the refreshes' own statements were seen
+    assert not [p for p in nested if "JIT:" in p], [p[:300] for p in nested if "JIT:" in p]
+
+
 def test_segment_counts_follow_every_kind_of_refresh(conn):
     org_a, org_b, loc_a = small_world(conn)
     refresh(conn, as_of=AS_OF)

@@ -16,6 +16,7 @@ CREATE OR REPLACE FUNCTION public.customer_analytics_compute(
 RETURNS SETOF public.customer_analytics
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, public
+SET jit = off  -- as every entry point of the pack: compiling the compute's call costs more than it saves
 AS $function$
 DECLARE
     v_profile record;

@@ -19,6 +19,7 @@ RETURNS public.customer_analytics_refresh_result
 LANGUAGE plpgsql
 SET search_path = pg_catalog, public
 SET TimeZone = 'UTC'
+SET jit = off  -- as refresh_customer_analytics: compiling its statements costs more than running them
 AS $function$
 #variable_conflict use_column
 DECLARE
