@@ -177,6 +177,25 @@ def test_time_alone_moves_segments_exactly(conn):
     assert_equals_full(conn, later)
 
 
+def test_the_time_relative_pass_reads_only_the_rows_that_are_due(conn):
+    """The planner estimates a third of the organization due (the bound is computed at run
+    time); joined on ctid alone, it hashed every row of the organization to update a few.
+    The update reads the due rows by their ctids (a TID scan), in every session and plan."""
+    load(conn, generate(56, BASE_AS_OF, n_orgs=1, customers_per_org=400))
+    refresh(conn, "full", as_of=BASE_AS_OF)
+    conn.execute("ANALYZE customer_analytics")
+    plans = capture_plans(conn)
+    for hours in (1, 2, 26):  # a few rows due, then a day boundary for everyone with a visit
+        plans.clear()
+        refresh(conn, "incremental", as_of=BASE_AS_OF + timedelta(hours=hours))
+        passes = [p for p in plans if "WITH due AS MATERIALIZED" in p.split("\n")[1]]
+        assert len(passes) == 1, [p[:120] for p in plans]
+        update = passes[0].split("CTE moved", 1)[1]
+        assert "Tid Scan on customer_analytics" in update, update
+        assert "Heap Scan on customer_analytics" not in update and "Seq Scan on customer_analytics" not in update, update
+    assert_equals_full(conn, BASE_AS_OF + timedelta(hours=26))
+
+
 def test_upcoming_booking_that_started_becomes_a_visit_without_any_write(conn):
     d = SourceData(); org = d.org(); loc = d.location(org)
     d.customer(org, "SOON")

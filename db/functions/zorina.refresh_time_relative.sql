@@ -61,7 +61,12 @@ BEGIN
                                            v_org.new_days, v_org.active_days, v_org.at_risk_days),
                updated_at            = now()
           FROM due
-         WHERE ca.ctid = due.row_id
+         -- the due rows by a TID scan of their ctids: joined on ctid alone, the planner (its
+         -- estimate of due is a third of the organization whenever it cannot use the
+         -- histogram, as in a new session's first plans) hashed every row of the organization
+         -- to update a handful (16 ms per 10k rows, every pg_cron run: each is a new session)
+         WHERE ca.ctid = ANY (ARRAY(SELECT d.row_id FROM due d))
+           AND ca.ctid = due.row_id
            AND ca.organization_id = p_organization_id  -- whatever the join, never another organization
         RETURNING ca.square_customer_id, due.segment_before, ca.customer_segment
     )
