@@ -8,7 +8,8 @@
  * probes (zorina.rfm_moves_after_changes) instead of comparing every row; organizations not
  * listed are compared whole. The organizations are scored in one statement, one per parallel
  * worker (zorina.collect_in_parallel); only rows whose scores or segment move are written, found
- * by ctid (scored in this transaction, under the refresh's lock: no one else can have moved them).
+ * by ctid (scored in this transaction, under the refresh's lock: no one else can have moved them)
+ * with a TID scan.
  */
 -- the signatures it had before (re-runnable: gone after the first install)
 DROP FUNCTION IF EXISTS zorina.refresh_rfm(uuid);
@@ -45,16 +46,21 @@ BEGIN
         v_moves := 'pg_temp.zorina_rfm_moves';
     END IF;
 
+    -- the moved rows read by a TID scan of their ctids: joined on ctid alone, with the staging
+    -- table's guessed size, the planner hashed every row of the organizations (a sequential
+    -- scan of 100k rows at S to update a few thousand)
     EXECUTE format(
-        'UPDATE public.customer_analytics ca
+        'WITH moves AS MATERIALIZED (SELECT * FROM %s)
+         UPDATE public.customer_analytics ca
             SET rfm_recency_score   = m.recency,
                 rfm_frequency_score = m.frequency,
                 rfm_monetary_score  = m.monetary,
                 rfm_segment         = m.segment,
                 updated_at          = now()
-           FROM %s m
-          WHERE ca.organization_id = ANY ($1)  -- whatever the join, never the whole table
-            AND ca.ctid = m.row_id', v_moves)
+           FROM moves m
+          WHERE ca.ctid = ANY (ARRAY(SELECT moved.row_id FROM moves moved))
+            AND ca.ctid = m.row_id
+            AND ca.organization_id = ANY ($1)  -- whatever the join, never another organization', v_moves)
     USING p_organization_ids;
     GET DIAGNOSTICS v_updated = ROW_COUNT;
     RETURN v_updated;
