@@ -18,6 +18,7 @@ CASE_LABELS = {
     "ours_incremental_0.1pct": "ours: incremental after 0.1% of customers changed",
     "ours_incremental_1pct": "ours: incremental after 1% changed",
     "ours_incremental_10pct": "ours: incremental after 10% changed",
+    "ours_incremental_1pct_new_session": "ours: incremental after 1% changed, each run in a new session (as pg_cron runs it)",
     "ours_recent": "ours: recent",
     "writes_insert_100k_without_triggers": "100k booking inserts (batches of 1,000), no triggers",
     "writes_insert_100k_with_triggers": "100k booking inserts (batches of 1,000), with change capture",

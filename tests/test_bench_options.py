@@ -9,7 +9,7 @@ import psycopg
 import psycopg.sql
 import pytest
 
-from bench.__main__ import (GROUPS, INCREMENTAL_CHANGES, _groups, change_customers, main, prepare_database,
+from bench.__main__ import (GROUPS, INCREMENTAL_CHANGES, Bench, _groups, change_customers, main, prepare_database,
                             vacuum_if_autovacuum_would)
 from conftest import admin, seeded_database
 
@@ -109,3 +109,15 @@ def test_vacuum_before_an_incremental_case_follows_autovacuums_rule(new_database
         conn.execute("UPDATE customer_analytics SET updated_at = now() WHERE square_customer_id IN "
                      "(SELECT square_customer_id FROM customer_analytics ORDER BY 1 LIMIT 40)")
         assert vacuum_if_autovacuum_would(conn) is True and vacuums() == 2
+
+
+def test_a_new_session_case_runs_each_statement_in_a_session_of_its_own(dsn):
+    # "as pg_cron runs it": every timed run in a new backend, none in the benchmark's own
+    bench = Bench(dsn, repeats=3)
+    own = bench.conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+    rows = bench.case("pids", "SELECT pg_backend_pid()", new_session=True)
+    pids = {row[0] for row in rows}
+    assert len(pids) == 3 and own not in pids
+    same = {row[0] for row in bench.case("same", "SELECT pg_backend_pid()")}
+    assert same == {own}
+    bench.conn.close()
