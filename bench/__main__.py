@@ -53,16 +53,15 @@ class Bench:
     def timed(self, sql: str, params=None, new_session: bool = False) -> tuple[float, object]:
         """`sql` timed on the benchmark's session, or on a session opened for it (untimed), as
         pg_cron runs every job: plans, catalog caches and compiled functions start cold."""
-        if new_session:
-            with psycopg.connect(self.dsn, autocommit=True) as session:
-                started = time.perf_counter()
-                cur = session.execute(sql, params)
-                row = cur.fetchone() if cur.description else None
-                return time.perf_counter() - started, row
-        started = time.perf_counter()
-        cur = self.conn.execute(sql, params)
-        row = cur.fetchone() if cur.description else None
-        return time.perf_counter() - started, row
+        session = psycopg.connect(self.dsn, autocommit=True) if new_session else self.conn
+        try:
+            started = time.perf_counter()
+            cur = session.execute(sql, params)
+            row = cur.fetchone() if cur.description else None
+            return time.perf_counter() - started, row
+        finally:
+            if new_session:
+                session.close()
 
     def case(self, name: str, sql: str, params=None, before=None, repeats=None, note=None,
              new_session: bool = False):

@@ -188,7 +188,7 @@ def test_updates_by_ctid_read_only_their_rows(conn):
     plans = capture_plans(conn)
     as_of = BASE_AS_OF
     for hours in (1, 1, 24):  # a few rows due, then a day boundary for everyone with a visit
-        # a few customers of each organization lose or regain a visit: their ranks move
+        # one customer of each organization loses or regains a visit: ranks move
         conn.execute("""UPDATE bookings b SET status = CASE b.status WHEN 'ACCEPTED' THEN 'NO_SHOW' ELSE 'ACCEPTED' END
                          WHERE b.id IN (SELECT DISTINCT ON (organization_id) id FROM bookings
                                          WHERE start_at < %s ORDER BY organization_id, random())""", [as_of])

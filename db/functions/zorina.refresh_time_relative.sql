@@ -62,9 +62,9 @@ BEGIN
                updated_at            = now()
           FROM due
          -- the due rows by a TID scan of their ctids: joined on ctid alone, the planner (its
-         -- estimate of due is a third of the organization whenever it cannot use the
-         -- histogram, as in a new session's first plans) hashed every row of the organization
-         -- to update a handful (16 ms per 10k rows, every pg_cron run: each is a new session)
+         -- estimate of due is a third of the organization: the bound is computed at run time)
+         -- sometimes hashed every row of the organization to update a handful (seen in new
+         -- sessions, as every pg_cron run is: up to 16 ms per organization of 10k rows)
          WHERE ca.ctid = ANY (ARRAY(SELECT d.row_id FROM due d))
            AND ca.ctid = due.row_id
            AND ca.organization_id = p_organization_id  -- whatever the join, never another organization
