@@ -104,8 +104,9 @@ def test_rollback_undoes_the_last_migration_and_apply_restores_it(new_database):
     assert refused.exit_code != 0
     # last in, first out: the autovacuum thresholds go first (fillfactor stays), then the
     # inlinable next_day_boundary (0002's body back), then the dirty keys per statement
-    # (pending keys carried back to one row per customer, and forward again), then the RFM ranking indexes, then the referral-code indexes, then the
-    # segment summary (its view with it), then change capture
+    # (pending keys carried back to one row per customer, and forward again), then the RFM
+    # ranking indexes, then the referral-code indexes, then the segment summary (its view with
+    # it), then change capture
     def boundary_body():
         with psycopg.connect(dsn) as conn:
             return conn.execute("SELECT prosrc FROM pg_proc WHERE oid = "
