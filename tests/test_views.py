@@ -90,23 +90,29 @@ def expected_daily(data: dict, first_visits: list[dict]) -> dict:
     return rows
 
 
-def test_daily_view_equals_the_contract_computed_in_python(conn):
-    # unknown statuses, bookings without a customer or with an unknown one, double bookings,
-    # cancel-only days and bookings at 23:30 / 00:30 local time around DST changes
-    data = generate(11, AS_OF, n_orgs=3, customers_per_org=200)
-    load(conn, data)
-    refresh(conn, as_of=AS_OF)
+def assert_rows_follow_the_contract(conn, data: dict, rows: list[dict]) -> dict:
+    """rows (the view's or the function's) are exactly expected_daily(data); returns that."""
     first_visits = conn.execute(
         "SELECT organization_id, first_visit_location_id, first_booking_at FROM customer_analytics "
         "WHERE first_booking_at IS NOT NULL").fetchall()
     expected = expected_daily(data, first_visits)
     columns = ("appointments_count", "cancelled_appointments", "no_show_appointments",
                "unique_customers", "new_customers", "returning_customers")
-    actual = {(r["organization_id"], r["location_id"], r["date"]): {c: r[c] for c in columns}
-              for r in conn.execute("SELECT * FROM analytics_appointments_by_location_daily")}
+    actual = {(r["organization_id"], r["location_id"], r["date"]): {c: r[c] for c in columns} for r in rows}
     assert actual.keys() == expected.keys()
     mismatches = [(key, actual[key], expected[key]) for key in expected if actual[key] != expected[key]]
-    assert not mismatches, mismatches[:3]
+    assert not mismatches, "\n".join(map(str, mismatches[:5]))
+    return expected
+
+
+def test_daily_view_equals_the_contract_computed_in_python(conn):
+    # unknown statuses, bookings without a customer or with an unknown one, double bookings,
+    # cancel-only days and bookings at 23:30 / 00:30 local time around DST changes
+    data = generate(11, AS_OF, n_orgs=3, customers_per_org=200)
+    load(conn, data)
+    refresh(conn, as_of=AS_OF)
+    expected = assert_rows_follow_the_contract(
+        conn, data, conn.execute("SELECT * FROM analytics_appointments_by_location_daily").fetchall())
     # the data exercised what this compares
     assert sum(row["new_customers"] for row in expected.values()) > 100
     assert any(0 < row["unique_customers"] < row["appointments_count"] for row in expected.values())
@@ -165,6 +171,43 @@ def test_daily_between_equals_the_view_for_every_range(conn):
             assert function_days(conn, org["id"], first, last) == expected, (org["zone"], first, last)
             compared += len(expected)
     assert compared > 500    # the ranges were not all empty
+
+
+# zones whose clocks change at local midnight (Havana, Santiago, Beirut: a day starts at 01:00
+# or twice), by half an hour (Lord Howe), or the usual way (Berlin, New York)
+ODD_ZONES = ("America/Havana", "America/Santiago", "Asia/Beirut", "Australia/Lord_Howe",
+             "Europe/Berlin", "America/New_York")
+
+
+def test_business_days_are_exact_on_every_kind_of_dst_day(conn):
+    # bookings every 20 minutes over the three days around each DST change of 2025-2026 and a
+    # plain week, compared with the business day Python's zoneinfo gives each booking: the
+    # function takes a chunk's day without converting its bookings only on plain days, and a
+    # day that starts twice (Havana, November) has customers on both sides of its first hour,
+    # who count once
+    d = SourceData()
+    changes = 0
+    for zone_name in ODD_ZONES:
+        org = d.org(timezone=zone_name)
+        location = d.location(org)
+        customers = [d.customer(org, f"{zone_name}-{n}") for n in range(5)]
+        dst_days = dst_change_days(zone_name)
+        changes += len(dst_days)
+        plain_week = [date(2026, 2, 9) + timedelta(days=n) for n in range(7)]
+        days = sorted({day + timedelta(days=shift) for day in dst_days for shift in (-1, 0, 1)}
+                      | set(plain_week))
+        for step, instant in enumerate(
+                datetime.combine(days[0] - timedelta(days=1), time(0), ZoneInfo("UTC")) + timedelta(minutes=20 * n)
+                for n in range(((days[-1] - days[0]).days + 3) * 72)):
+            if instant.astimezone(ZoneInfo(zone_name)).date() in days:
+                # a walk-in every seventh booking: unique_customers counts profiles only
+                d.booking(org, customers[step % 5] if step % 7 else None, location, instant)
+    assert changes >= 20   # every zone changed its clocks in those years (Havana, Santiago, ...)
+    load(conn, d.tables)
+    refresh(conn, as_of=AS_OF)
+    assert_rows_follow_the_contract(conn, d.tables, [
+        row for org in d.tables["organizations"]
+        for row in function_days(conn, org["id"], date(2024, 12, 1), date(2027, 1, 31))])
 
 
 @pytest.mark.parametrize("arguments, sqlstate, named", [
