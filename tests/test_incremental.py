@@ -127,17 +127,22 @@ def test_incremental_equals_full_after_random_changes(conn, seed, mode):
         assert_equals_full(conn, as_of)
 
 
-def test_listed_customers_computed_in_parallel_workers_equal_full(conn):
+def test_listed_customers_equal_full_in_workers_or_leader_with_either_plan(conn):
     # Few listed customers are computed by the leader, many by parallel workers (one
     # organization each, like a full refresh); zorina.parallel_listed_min_customers = 0 sends
-    # even these few to the workers: same table as a full refresh either way.
+    # even these few to the workers. Lists up to zorina.one_plan_max_listed_customers use the
+    # definition's copy planned once per session (zorina.compute_listed_customer_rows), longer
+    # ones the definition with a plan made for the list; 0 sends even these to the latter. The
+    # same table as a full refresh every way.
     rng = random.Random(505)
     load(conn, generate(505, BASE_AS_OF, n_orgs=3, customers_per_org=150))
     refresh(conn, "full", as_of=BASE_AS_OF)
     plans = capture_plans(conn)
     as_of = BASE_AS_OF
-    for threshold, in_workers in (("0", True), ("100000", False), ("0", True)):
-        conn.execute(f"SET zorina.parallel_listed_min_customers = {threshold}")
+    for workers_from, in_workers, one_plan_up_to in (("0", True, "1000"), ("100000", False, "1000"),
+                                                     ("0", True, "0"), ("100000", False, "0")):
+        conn.execute(f"SET zorina.parallel_listed_min_customers = {workers_from}")
+        conn.execute(f"SET zorina.one_plan_max_listed_customers = {one_plan_up_to}")
         random_changes(conn, rng, as_of)
         as_of += timedelta(hours=7)
         plans.clear()
@@ -145,20 +150,40 @@ def test_listed_customers_computed_in_parallel_workers_equal_full(conn):
         listed = [p for p in plans if "CREATE TEMP TABLE zorina_computed" in p and "}'::text[]" in p]
         assert len(listed) == 1, (result, [p[:200] for p in plans if "zorina_computed" in p])
         assert ("Workers Launched: 2" in listed[0]) == in_workers, listed[0][-1500:]
+        assert ("compute_listed_customer_rows(" in listed[0]) == (one_plan_up_to != "0")
+        assert ("compute_customer_rows(" in listed[0]) == (one_plan_up_to == "0")
         assert 0 < result["customers_recomputed"] < 450
         plans.clear()
         assert_equals_full(conn, as_of)
 
 
-def test_a_bad_parallel_listed_setting_is_refused_and_changes_nothing(conn):
+def test_the_listed_compute_is_the_definition_with_its_customer_filter_and_plan_mode_changed(conn):
+    """zorina.compute_listed_customer_rows is derived from zorina.compute_customer_rows at
+    install: the same source but for the filters a plan made once must be able to use."""
+    signature = "(uuid, text[], timestamptz, text, integer, integer, integer)"
+    definition, listed = (conn.execute(f"SELECT pg_get_functiondef('zorina.{name}{signature}'::regprocedure) AS d")
+                          .fetchone()["d"] for name in ("compute_customer_rows", "compute_listed_customer_rows"))
+    filters = [line.strip() for line in definition.splitlines() if "v_ids IS NULL OR" in line]
+    assert len(filters) == 4, filters        # profiles, bookings, payments, rewards
+    undone = listed.replace("compute_listed_customer_rows", "compute_customer_rows").replace(
+        "force_generic_plan", "force_custom_plan")
+    for line in filters:
+        column_filter = line.removeprefix("AND (v_ids IS NULL OR ").removesuffix(")")
+        assert undone.count(column_filter) == 1 and "AND " + column_filter in undone, column_filter
+        undone = undone.replace("AND " + column_filter, line)
+    assert undone == definition
+
+
+@pytest.mark.parametrize("setting", ["zorina.parallel_listed_min_customers", "zorina.one_plan_max_listed_customers"])
+def test_a_bad_listed_customers_setting_is_refused_and_changes_nothing(conn, setting):
     load(conn, generate(9, BASE_AS_OF, n_orgs=1, customers_per_org=20))
     refresh(conn, "full", as_of=BASE_AS_OF)
     conn.execute("UPDATE bookings SET status = 'NO_SHOW' WHERE id = (SELECT id FROM bookings ORDER BY id LIMIT 1)")
     before = table_rows(conn)
-    conn.execute("SET zorina.parallel_listed_min_customers = 'many'")
+    conn.execute(f"SET {setting} = 'many'")
     with pytest.raises(psycopg.errors.InvalidParameterValue) as refused:
         refresh(conn, "incremental", as_of=BASE_AS_OF + timedelta(hours=1))
-    assert "many" in str(refused.value) and "zorina.parallel_listed_min_customers" in str(refused.value)
+    assert "many" in str(refused.value) and setting in str(refused.value)
     assert table_rows(conn) == before
     assert conn.execute("SELECT count(*) AS n FROM zorina.dirty_keys").fetchone()["n"] > 0
 
