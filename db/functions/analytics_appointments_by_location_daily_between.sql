@@ -112,16 +112,17 @@ BEGIN
     -- midnight, begins in the chunk before; both neighbours, whichever of the two instants is
     -- taken for such a midnight), and a customer's bookings of that day must meet in one group
     -- to count once in unique_customers. (A clock going back by less than a day keeps every
-    -- other chunk's instants on its own day.) MATERIALIZED: plain_day is a value for the scan
-    -- below, not an expression it would evaluate again for every booking.
+    -- other chunk's instants on its own day.)
     near_changes AS (
-        SELECT pc.day, pc.chunk_start, pc.chunk_end, pc.plain_day,
+        SELECT pc.day, pc.chunk_start, pc.chunk_end,
                NOT (pc.plain_day
                     AND coalesce(lag(pc.plain_day) OVER by_day, true)
                     AND coalesce(lead(pc.plain_day) OVER by_day, true)) AS near_change
           FROM plain_chunks pc
         WINDOW by_day AS (ORDER BY pc.day)
     ),
+    -- runs of days near a change numbered as one read; MATERIALIZED: plain_day is a value for
+    -- the scan below, not an expression it would evaluate again for every booking
     reads AS MATERIALIZED (
         SELECT min(numbered.day) AS day, min(numbered.chunk_start) AS read_from,
                max(numbered.chunk_end) AS read_to, bool_and(NOT numbered.near_change) AS plain_day
