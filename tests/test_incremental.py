@@ -286,6 +286,22 @@ def test_one_statement_over_two_organizations_marks_each_once(conn):
     assert conn.execute("SELECT count(*) AS n FROM zorina.dirty_keys").fetchone()["n"] == 2
 
 
+def test_a_deleted_organization_leaves_nothing_behind(conn):
+    # deleting an organization deletes its source rows with it; the changes the triggers
+    # captured then belong to no organization a refresh claims, and went unclaimed forever
+    load(conn, generate(67, BASE_AS_OF, n_orgs=2, customers_per_org=40))
+    refresh(conn, "full", as_of=BASE_AS_OF)
+    gone, kept = [r["id"] for r in conn.execute("SELECT id FROM organizations ORDER BY id")]
+    conn.execute("DELETE FROM organizations WHERE id = %s", [gone])
+    assert conn.execute("SELECT count(*) AS n FROM zorina.dirty_keys WHERE organization_id = %s",
+                        [gone]).fetchone()["n"] > 0
+    refresh(conn, "incremental", as_of=BASE_AS_OF + timedelta(hours=1))
+    for table in ("zorina.dirty_keys", "zorina.refresh_state", "zorina.segment_counts", "customer_analytics"):
+        left = conn.execute(f"SELECT DISTINCT organization_id FROM {table}").fetchall()
+        expected = [] if table == "zorina.dirty_keys" else [kept]
+        assert [r["organization_id"] for r in left] == expected, table
+
+
 def test_failed_incremental_keeps_table_and_dirty_keys(conn):
     load(conn, generate(66, BASE_AS_OF, n_orgs=2, customers_per_org=80))
     refresh(conn, "full", as_of=BASE_AS_OF)

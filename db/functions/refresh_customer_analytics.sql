@@ -299,6 +299,10 @@ BEGIN
              WHERE NOT EXISTS (SELECT 1 FROM public.organizations o WHERE o.id = s.organization_id);
             DELETE FROM zorina.segment_counts s
              WHERE NOT EXISTS (SELECT 1 FROM public.organizations o WHERE o.id = s.organization_id);
+            -- the changes captured while an organization's rows were deleted with it: no
+            -- refresh claims them (it claims per existing organization)
+            DELETE FROM zorina.dirty_keys d
+             WHERE NOT EXISTS (SELECT 1 FROM public.organizations o WHERE o.id = d.organization_id);
         END IF;
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
