@@ -40,7 +40,8 @@ def test_apply_on_empty_database_installs_everything(new_database):
                                               "0003-segment-counts", "0004-referral-code-indexes",
                                               "0005-rfm-rank-indexes", "0006-dirty-keys-per-statement",
                                               "0007-inlinable-next-day-boundary",
-                                              "0008-customer-analytics-autovacuum"]
+                                              "0008-customer-analytics-autovacuum",
+                                              "0009-rfm-boundaries"]
     assert "refresh_customer_analytics" in steps["functions"]["changed"]
     assert "customer_analytics_compute" in steps["functions"]["changed"]
     with psycopg.connect(dsn) as conn:
@@ -75,7 +76,8 @@ def test_dry_run_lists_changes_and_changes_nothing(new_database):
                                               "0003-segment-counts", "0004-referral-code-indexes",
                                               "0005-rfm-rank-indexes", "0006-dirty-keys-per-statement",
                                               "0007-inlinable-next-day-boundary",
-                                              "0008-customer-analytics-autovacuum"]
+                                              "0008-customer-analytics-autovacuum",
+                                              "0009-rfm-boundaries"]
     assert steps["functions"]["changed"]
     assert schema_fingerprint(dsn) == before
 
@@ -102,8 +104,9 @@ def test_rollback_undoes_the_last_migration_and_apply_restores_it(new_database):
     assert run_cli("apply", "--dsn", dsn, "--with-source-schema", "--no-schedule").exit_code == 0
     refused = CliRunner().invoke(main, ["rollback", "--dsn", dsn], input="")
     assert refused.exit_code != 0
-    # last in, first out: the autovacuum thresholds go first (fillfactor stays), then the
-    # inlinable next_day_boundary (0002's body back), then the dirty keys per statement
+    # last in, first out: the RFM bucket boundaries go first (refreshes keep working without
+    # them: they rank organizations whole), then the autovacuum thresholds (fillfactor stays),
+    # then the inlinable next_day_boundary (0002's body back), then the dirty keys per statement
     # (pending keys carried back to one row per customer, and forward again), then the RFM
     # ranking indexes, then the referral-code indexes, then the segment summary (its view with
     # it), then change capture
@@ -118,6 +121,27 @@ def test_rollback_undoes_the_last_migration_and_apply_restores_it(new_database):
                                        ).fetchone()[0] or [])
     assert table_options() == ["autovacuum_vacuum_insert_scale_factor=0.01",
                                "autovacuum_vacuum_scale_factor=0.01", "fillfactor=90"]
+    result = run_cli("rollback", "--dsn", dsn, "--yes")
+    assert result.exit_code == 0 and "0009-rfm-boundaries" in result.stdout, result.output
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT to_regclass('zorina.rfm_boundaries')").fetchone()[0] is None
+        # an organization with a visitor, refreshed whole and then incrementally after a change
+        org = conn.execute("INSERT INTO organizations (name) VALUES ('Rolled back') RETURNING id").fetchone()[0]
+        location = conn.execute("INSERT INTO locations (organization_id, name) VALUES (%s, 'Main') RETURNING id",
+                                [org]).fetchone()[0]
+        conn.execute("INSERT INTO square_existing_clients (organization_id, square_customer_id) VALUES (%s, 'C1')",
+                     [org])
+        conn.execute("""INSERT INTO bookings (organization_id, booking_id, customer_id, location_id, start_at, status)
+                        VALUES (%s, 'B1', 'C1', %s, now() - interval '3 days', 'ACCEPTED')""", [org, location])
+        conn.execute("SELECT refresh_customer_analytics('full')")
+        conn.execute("""INSERT INTO bookings (organization_id, booking_id, customer_id, location_id, start_at, status)
+                        VALUES (%s, 'B2', 'C1', %s, now() - interval '2 days', 'ACCEPTED')""", [org, location])
+        conn.execute("SELECT refresh_customer_analytics('incremental')")
+        assert conn.execute("SELECT total_accepted_bookings, rfm_frequency_score FROM customer_analytics"
+                            ).fetchone() == (2, 1)
+        conn.execute("DELETE FROM organizations WHERE id = %s", [org])
+        conn.execute("SELECT refresh_customer_analytics('full')")  # its rows and captured changes go
+        assert conn.execute("SELECT count(*) FROM zorina.dirty_keys").fetchone()[0] == 0
     result = run_cli("rollback", "--dsn", dsn, "--yes")
     assert result.exit_code == 0 and "0008-customer-analytics-autovacuum" in result.stdout, result.output
     assert table_options() == ["fillfactor=90"]
@@ -140,6 +164,8 @@ def test_rollback_undoes_the_last_migration_and_apply_restores_it(new_database):
     assert run_cli("apply", "--dsn", dsn, "--no-schedule").exit_code == 0
     assert pending_keys("square_customer_ids") == [(org_a, "['A']"), (org_a, "['B']"), (org_b, "None")]
     assert "timestamptz 'epoch'" in boundary_body()
+    result = run_cli("rollback", "--dsn", dsn, "--yes")
+    assert result.exit_code == 0 and "0009-rfm-boundaries" in result.stdout, result.output
     result = run_cli("rollback", "--dsn", dsn, "--yes")
     assert result.exit_code == 0 and "0008-customer-analytics-autovacuum" in result.stdout, result.output
     result = run_cli("rollback", "--dsn", dsn, "--yes")

@@ -32,10 +32,28 @@ def versions(conn):
 def assert_equals_full(conn, as_of):
     stored, counted = segment_counts(conn)
     assert stored == counted, "the segment summary disagrees with the table"
+    stored_boundaries = rfm_boundaries(conn)
+    assert stored_boundaries == [b for b in current_rfm_boundaries(conn)
+                                 if (b["organization_id"], b["score"]) in
+                                 {(s["organization_id"], s["score"]) for s in stored_boundaries}], \
+        "stored RFM boundaries disagree with the rows"
     before = versions(conn)
     full = refresh(conn, "full", as_of=as_of)
     assert (full["rows_inserted"], full["rows_updated"], full["rows_deleted"]) == (0, 0, 0), full
     assert versions(conn) == before, "a full refresh at the same as_of rewrote rows (RFM?)"
+
+
+def rfm_boundaries(conn):
+    return conn.execute("""SELECT organization_id, score, ranked_customers, boundary_values, boundary_customers
+                             FROM zorina.rfm_boundaries ORDER BY 1, 2""").fetchall()
+
+
+def current_rfm_boundaries(conn):
+    """What every organization with stored rows ranks like now (zorina.rfm_current_boundaries)."""
+    return conn.execute("""SELECT o.organization_id, b.*
+                             FROM (SELECT DISTINCT organization_id FROM customer_analytics) AS o,
+                                  zorina.rfm_current_boundaries(o.organization_id) AS b
+                            ORDER BY 1, 2""").fetchall()
 
 
 def pick(rng, rows, k):
@@ -125,6 +143,51 @@ def test_incremental_equals_full_after_random_changes(conn, seed, mode):
         assert result["skipped"] is False
         assert conn.execute("SELECT count(*) AS n FROM zorina.dirty_keys").fetchone()["n"] == 0
         assert_equals_full(conn, as_of)
+
+
+def test_rfm_from_stored_boundaries_equals_full_over_many_small_refreshes(conn):
+    # the usual incremental run: a few customers changed, minutes since the last run. The RFM
+    # scores then come from the boundaries the run before stored (zorina.rfm_moves_from_boundaries),
+    # run after run, never re-ranked whole: each run must still equal a full refresh, and leave
+    # boundaries that the next run can start from
+    rng = random.Random(808)
+    load(conn, generate(808, BASE_AS_OF, n_orgs=2, customers_per_org=300))
+    refresh(conn, "full", as_of=BASE_AS_OF)
+    orgs = [r["id"] for r in conn.execute("SELECT id FROM organizations ORDER BY id")]
+    conn.execute("SELECT zorina.refresh_rfm(%s::uuid[], jsonb_build_object(%s::text, '[]'::jsonb, %s::text, '[]'::jsonb))",
+                 [orgs, orgs[0], orgs[1]])
+    customers = [(r["organization_id"], r["square_customer_id"]) for r in conn.execute(
+        "SELECT organization_id, square_customer_id FROM customer_analytics WHERE total_accepted_bookings > 0 ORDER BY 1, 2")]
+    locations = {r["organization_id"]: r["id"] for r in conn.execute(
+        "SELECT DISTINCT ON (organization_id) organization_id, id FROM locations ORDER BY organization_id, id")}
+    as_of = BASE_AS_OF
+    for round_no in range(8):
+        for n, (org, customer) in enumerate(pick(rng, customers, rng.choice([1, 3, 8]))):
+            change = rng.choice(["visit", "cancel", "refund"])
+            if change == "visit":   # one more visit, days ago: frequency, recency, monetary move
+                booking = conn.execute(
+                    """INSERT INTO bookings (organization_id, booking_id, customer_id, location_id, start_at, status)
+                       VALUES (%s, %s, %s, %s, %s, 'ACCEPTED') RETURNING id""",
+                    [org, f"R{round_no}-{n}", customer, locations[org], as_of - timedelta(days=rng.randint(1, 400))]
+                ).fetchone()["id"]
+                conn.execute("""INSERT INTO payments (organization_id, payment_id, customer_id, booking_id, location_id,
+                                                      amount_money_amount, total_money_amount, status, created_at)
+                                VALUES (%s, %s, %s, %s, %s, %s, %s, 'COMPLETED', %s)""",
+                             [org, f"RP{round_no}-{n}", customer, booking, locations[org],
+                              rng.choice([500, 4000, 90000]), 0, as_of - timedelta(days=1)])
+            elif change == "cancel":   # a visit undone (maybe the last one: the customer unranked)
+                conn.execute("""UPDATE bookings SET status = 'CANCELLED_BY_SELLER'
+                                 WHERE id = (SELECT id FROM bookings WHERE organization_id = %s AND customer_id = %s
+                                               AND status = 'ACCEPTED' ORDER BY start_at DESC LIMIT 1)""",
+                             [org, customer])
+            else:
+                conn.execute("DELETE FROM payments WHERE organization_id = %s AND customer_id = %s", [org, customer])
+        as_of += timedelta(minutes=rng.choice([1, 5, 20]))
+        refresh(conn, "incremental", as_of=as_of)
+        assert_equals_full(conn, as_of)
+        for org in orgs:   # the boundaries it left are usable by the next run
+            assert len(conn.execute("SELECT * FROM zorina.rfm_moves_from_boundaries(%s, ARRAY[]::text[])",
+                                    [org]).fetchall()) >= 3, (round_no, org)
 
 
 def test_listed_customers_equal_full_in_workers_or_leader_with_either_plan(conn):
@@ -292,11 +355,16 @@ def test_a_deleted_organization_leaves_nothing_behind(conn):
     load(conn, generate(67, BASE_AS_OF, n_orgs=2, customers_per_org=40))
     refresh(conn, "full", as_of=BASE_AS_OF)
     gone, kept = [r["id"] for r in conn.execute("SELECT id FROM organizations ORDER BY id")]
+    # both organizations ranked by an incremental refresh: their boundaries stored
+    conn.execute("SELECT zorina.refresh_rfm(%s::uuid[], jsonb_build_object(%s::text, '[]'::jsonb, %s::text, '[]'::jsonb))",
+                 [[gone, kept], gone, kept])
+    assert len(rfm_boundaries(conn)) == 6
     conn.execute("DELETE FROM organizations WHERE id = %s", [gone])
     assert conn.execute("SELECT count(*) AS n FROM zorina.dirty_keys WHERE organization_id = %s",
                         [gone]).fetchone()["n"] > 0
     refresh(conn, "incremental", as_of=BASE_AS_OF + timedelta(hours=1))
-    for table in ("zorina.dirty_keys", "zorina.refresh_state", "zorina.segment_counts", "customer_analytics"):
+    for table in ("zorina.dirty_keys", "zorina.refresh_state", "zorina.segment_counts",
+                  "zorina.rfm_boundaries", "customer_analytics"):
         left = conn.execute(f"SELECT DISTINCT organization_id FROM {table}").fetchall()
         expected = [] if table == "zorina.dirty_keys" else [kept]
         assert [r["organization_id"] for r in left] == expected, table

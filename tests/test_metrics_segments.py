@@ -146,29 +146,41 @@ def test_rfm_bucket_end_is_the_last_position_of_each_bucket(conn):
     assert wrong == []
 
 
-MOVES = "SELECT row_id::text, recency, frequency, monetary, segment FROM {}"
+MOVES = "SELECT row_id::text, recency, frequency, monetary, segment FROM {} WHERE row_id IS NOT NULL"
+# the boundary rows zorina.rfm_moves_after_changes returns after its moves (row_id NULL), and what
+# the stored rows' keys give now
+BOUNDARIES = ("SELECT score, ranked_customers, boundary_values, boundary_customers FROM {} "
+              "WHERE row_id IS NULL ORDER BY score")
+CURRENT_BOUNDARIES = ("SELECT score, ranked_customers, boundary_values, boundary_customers "
+                      "FROM zorina.rfm_current_boundaries(%s) ORDER BY score")
 
 
 def test_rfm_moves_after_changes_equal_the_comparison_of_every_row(conn):
-    # zorina.rfm_moves_after_changes finds the moved scores from the changed customers and a
-    # binary search of the stored scores; it must return exactly what comparing every row
-    # (zorina.rfm_moves) returns, whatever moved: ranks up and down, ties, customers losing
-    # their visits, deleted rows, newcomers without scores, and many changes (its fallback)
+    # zorina.rfm_moves_after_changes finds the moved scores from the changed customers and the
+    # previous bucket boundaries (or, without them, a binary search of the stored scores); it
+    # must return exactly what comparing every row (zorina.rfm_moves) returns, whatever moved:
+    # ranks up and down, ties, customers losing their visits, deleted rows, newcomers without
+    # scores, and many changes (its fallback); and the boundaries of the ranking as it is now
     load(conn, generate(5, AS_OF, n_orgs=1, customers_per_org=300))
     refresh(conn, as_of=AS_OF)
     org = conn.execute("SELECT id FROM organizations").fetchone()["id"]
     rng = random.Random(5)
-    rounds_with_moves = 0
-    for round_no in range(14):
+    rounds_with_moves = rounds_from_boundaries = 0
+    for round_no in range(24):
         refresh(conn, "full", as_of=AS_OF)   # the stored scores exact again
+        # the boundaries, which a full refresh that wrote rows forgets, stored by a re-ranking
+        conn.execute("SELECT zorina.refresh_rfm(ARRAY[%s]::uuid[], jsonb_build_object(%s::text, '[]'::jsonb))",
+                     [org, org])
         keys = [r["square_customer_id"] for r in conn.execute(
             "SELECT square_customer_id FROM customer_analytics WHERE organization_id = %s "
             "AND total_accepted_bookings > 0 ORDER BY 1", [org])]
         # up to 20 of ~220 ranked customers: the binary search; 100: the comparison of every row
         changed = rng.sample(keys, 100 if round_no == 13 else rng.choice([1, 2, 5, 12, 20]))
+        deleted = False
         for key in changed:
             change = rng.choice(["visits", "revenue", "recency", "all", "lost", "deleted"])
-            if change == "deleted":
+            if change == "deleted" and round_no % 2:   # (half the rounds: the boundaries' path)
+                deleted = True
                 conn.execute("DELETE FROM customer_analytics WHERE organization_id = %s AND square_customer_id = %s",
                              [org, key])
                 continue
@@ -196,8 +208,20 @@ def test_rfm_moves_after_changes_equal_the_comparison_of_every_row(conn):
         actual = sorted(conn.execute(MOVES.format("zorina.rfm_moves_after_changes(%s, %s)"),
                                      [org, changed]).fetchall(), key=lambda r: r["row_id"])
         assert actual == expected, (round_no, changed)
+        boundaries = conn.execute(CURRENT_BOUNDARIES, [org]).fetchall()
+        assert conn.execute(BOUNDARIES.format("zorina.rfm_moves_after_changes(%s, %s)"),
+                            [org, changed]).fetchall() == boundaries, round_no
+        # without a deleted row and with few changes, the moves come from the boundaries alone
+        from_boundaries = conn.execute(MOVES.format("zorina.rfm_moves_from_boundaries(%s, %s)"),
+                                       [org, changed]).fetchall()
+        if not deleted and round_no != 13:
+            assert sorted(from_boundaries, key=lambda r: r["row_id"]) == expected, round_no
+            assert conn.execute(BOUNDARIES.format("zorina.rfm_moves_from_boundaries(%s, %s)"),
+                                [org, changed]).fetchall() == boundaries, round_no
+            rounds_from_boundaries += 1
         rounds_with_moves += bool(expected)
-    assert rounds_with_moves >= 10   # the rounds did move scores
+    assert rounds_with_moves >= 16   # the rounds did move scores
+    assert rounds_from_boundaries >= 10
 
 
 def test_rfm_moves_after_changes_compare_everything_when_the_stored_scores_are_not_exact(conn):

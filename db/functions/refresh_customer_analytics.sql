@@ -266,6 +266,14 @@ BEGIN
             v_result.rows_updated  := v_result.rows_updated + v_merge.rows_updated;
             v_result.rows_deleted  := v_result.rows_deleted + v_merge.rows_deleted;
             PERFORM zorina.refresh_segment_counts(v_batch);  -- RFM came with the rows
+            -- rows written: the RFM bucket boundaries the next incremental refresh starts from
+            -- may have moved. Forgotten, not recomputed (~100 ms an organization of 50k, 2 s of
+            -- a full refresh at 1M): the next refresh that moves the organization ranks it
+            -- whole and stores them again (zorina.refresh_rfm)
+            IF v_merge.rows_inserted + v_merge.rows_updated + v_merge.rows_deleted > 0
+               AND to_regclass('zorina.rfm_boundaries') IS NOT NULL THEN  -- (unless 0009 was rolled back)
+                DELETE FROM zorina.rfm_boundaries b WHERE b.organization_id = ANY (v_batch);
+            END IF;
         END LOOP;
 
         -- 3c. record the as_of of every organization refreshed; release the dirty keys claimed
@@ -303,6 +311,10 @@ BEGIN
             -- refresh claims them (it claims per existing organization)
             DELETE FROM zorina.dirty_keys d
              WHERE NOT EXISTS (SELECT 1 FROM public.organizations o WHERE o.id = d.organization_id);
+            IF to_regclass('zorina.rfm_boundaries') IS NOT NULL THEN  -- (unless 0009 was rolled back)
+                DELETE FROM zorina.rfm_boundaries b
+                 WHERE NOT EXISTS (SELECT 1 FROM public.organizations o WHERE o.id = b.organization_id);
+            END IF;
         END IF;
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,

@@ -4,7 +4,8 @@
  *
  * Whether a stored row's RFM columns must be rewritten: any score or the segment they give
  * differs (NULLs compared as values: a customer who lost every visit loses the scores). The
- * one rule zorina.rfm_moves and zorina.rfm_moves_after_changes both apply to their candidates.
+ * one rule zorina.rfm_moves, zorina.rfm_moves_ranked_whole and zorina.rfm_moves_from_boundaries
+ * apply to their candidates.
  * IMMUTABLE SQL with a single expression: inlined, so it adds no function call per row.
  */
 CREATE OR REPLACE FUNCTION zorina.rfm_scores_moved(
