@@ -267,7 +267,7 @@ BEGIN
             v_result.rows_deleted  := v_result.rows_deleted + v_merge.rows_deleted;
             PERFORM zorina.refresh_segment_counts(v_batch);  -- RFM came with the rows
             -- rows written: the RFM bucket boundaries the next incremental refresh starts from
-            -- may have moved. Forgotten, not recomputed (~100 ms an organization of 50k, 2 s of
+            -- may have moved. Forgotten, not recomputed (~150 ms an organization of 50k, 3 s of
             -- a full refresh at 1M): the next refresh that moves the organization ranks it
             -- whole and stores them again (zorina.refresh_rfm)
             IF v_merge.rows_inserted + v_merge.rows_updated + v_merge.rows_deleted > 0

@@ -12,17 +12,12 @@ LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, public
 AS $$
 DECLARE
-    v_rank_order constant text := CASE p_score
-        WHEN 'recency'   THEN 'ca.days_since_last_visit DESC'
-        WHEN 'frequency' THEN 'ca.total_accepted_bookings'
-        WHEN 'monetary'  THEN 'ca.total_revenue_cents'
-    END;
+    -- the score's column and direction (zorina.rfm_key_column names the column, and refuses
+    -- an unknown score with 22023)
+    v_rank_order constant text := format('ca.%I %s', zorina.rfm_key_column(p_score),
+                                         CASE WHEN p_score = 'recency' THEN 'DESC' ELSE 'ASC' END);
     v_ranked text[];
 BEGIN
-    IF v_rank_order IS NULL THEN
-        RAISE EXCEPTION 'unknown RFM score: %', p_score
-            USING ERRCODE = '22023', HINT = 'valid scores: recency, frequency, monetary';
-    END IF;
     -- ARRAY(subquery) keeps the subquery's order
     EXECUTE format(
         'SELECT ARRAY(SELECT ca.square_customer_id
