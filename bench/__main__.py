@@ -76,6 +76,35 @@ class Bench:
         self.record(name, seconds, note, rows[-1])
         return rows
 
+    def paired(self, name: str, statements: dict[str, tuple[str, object]], ratios: dict[str, tuple[str, str]],
+               before=None, note=None) -> None:
+        """The statements one after another, repeat after repeat, the order rotating (each goes
+        first in turn), and each ratio computed within a repeat: `ratios` names a ratio
+        (numerator, denominator) of two statements. Statements are (sql, params); `before` runs
+        untimed ahead of each statement. Records, under `name`, the seconds of each statement
+        and the median and min-max of each ratio over the repeats: a ratio of two medians
+        measured minutes apart carries whatever the machine did in between (the same full
+        refresh took 7.1 s one hour and 8.9 s the next on this kind of machine, against a peer
+        that did not move)."""
+        order = list(statements)
+        seconds: dict[str, list[float]] = {label: [] for label in order}
+        for repeat in range(self.repeats):
+            shift = repeat % len(order)
+            for label in order[shift:] + order[:shift]:
+                if before:
+                    before(label)
+                sql, params = statements[label]
+                seconds[label].append(self.timed(sql, params)[0])
+        per_repeat = {ratio: pair_ratios(seconds[top], seconds[bottom]) for ratio, (top, bottom) in ratios.items()}
+        self.results[name] = {
+            "seconds": seconds, "runs": self.repeats, "note": note,
+            "ratios": {ratio: {"median": statistics.median(values), "min": min(values), "max": max(values),
+                               "per_repeat": values, "of": list(ratios[ratio])}
+                       for ratio, values in per_repeat.items()}}
+        log(f"{name}: " + ", ".join(f"{ratio} median {statistics.median(values):.2f} "
+                                    f"(min {min(values):.2f}, max {max(values):.2f})"
+                                    for ratio, values in per_repeat.items()))
+
     def record(self, name: str, seconds: list[float], note=None, last_row=None) -> None:
         self.results[name] = {
             "median_s": statistics.median(seconds), "min_s": min(seconds), "max_s": max(seconds),
@@ -87,6 +116,14 @@ class Bench:
     def refresh_row(self, mode):
         cur = self.conn.cursor(row_factory=psycopg.rows.dict_row)
         return cur.execute("SELECT * FROM refresh_customer_analytics(%s)", [mode]).fetchone()
+
+
+def pair_ratios(tops: list[float], bottoms: list[float]) -> list[float]:
+    """top / bottom of each repeat (the two lists are one statement's timings each, repeat by
+    repeat)."""
+    if len(tops) != len(bottoms) or not tops:
+        raise ValueError(f"paired timings need one of each per repeat, got {len(tops)} and {len(bottoms)}")
+    return [top / bottom for top, bottom in zip(tops, bottoms)]
 
 
 def change_customers(conn, permille: float, round_no) -> dict[str, int]:
@@ -161,6 +198,14 @@ def vacuum_if_autovacuum_would(conn, table: str = "customer_analytics") -> bool:
 
 
 GROUPS = ("floor", "peers", "full", "incremental", "writes", "reads")
+# 1. the floor: one bare GROUP BY per source table, result discarded
+FLOOR_SQL = """
+    SELECT (SELECT count(sub.*) FROM (SELECT organization_id, customer_id, count(*), min(start_at), max(start_at)
+                                        FROM bookings GROUP BY 1, 2) sub),
+           (SELECT count(sub.*) FROM (SELECT organization_id, customer_id, count(*), sum(total_money_amount)
+                                        FROM payments GROUP BY 1, 2) sub)"""
+# 2. the peer people actually run: the non-blocking refresh of the 35-column materialized view
+PEER_CONCURRENTLY_SQL = "REFRESH MATERIALIZED VIEW CONCURRENTLY peer_customer_metrics"
 # the incremental cases: label -> permille of the customers whose sources change before each run
 INCREMENTAL_CHANGES = {"0.1pct": 1, "1pct": 10, "10pct": 100}
 
@@ -273,15 +318,11 @@ def run(scale: str, repeats: int, keep: bool, reuse: bool = False, only: tuple[s
     # set jit = off for themselves, so what is measured is what a default server runs.
     c.execute("SET jit = off")
     if "floor" in only:  # 1. floor
-        bench.case("floor", """
-            SELECT (SELECT count(sub.*) FROM (SELECT organization_id, customer_id, count(*), min(start_at), max(start_at)
-                                                FROM bookings GROUP BY 1, 2) sub),
-                   (SELECT count(sub.*) FROM (SELECT organization_id, customer_id, count(*), sum(total_money_amount)
-                                                FROM payments GROUP BY 1, 2) sub)""")
+        bench.case("floor", FLOOR_SQL)
     if "peers" in only:
         # 2. peer: materialized view
         bench.case("peer_mv_refresh", "REFRESH MATERIALIZED VIEW peer_customer_metrics")
-        bench.case("peer_mv_refresh_concurrently", "REFRESH MATERIALIZED VIEW CONCURRENTLY peer_customer_metrics")
+        bench.case("peer_mv_refresh_concurrently", PEER_CONCURRENTLY_SQL)
         # 3. peer: the seed's 90-day CTE upsert of every row
         bench.case("peer_seed_upsert", "SELECT peer_seed_upsert()")
     c.execute("RESET jit")
@@ -306,6 +347,19 @@ def run(scale: str, repeats: int, keep: bool, reuse: bool = False, only: tuple[s
         bench.results["ours_full_unchanged"]["writes"] = _rows_written(rows)
         bench.results["backend_vm_hwm_kb"] = {"value": _status_kb(pid, "VmHWM:"),
                                               "note": "VmHWM of the backend after full refreshes (includes shared buffers it touched)"}
+        if {"floor", "peers"} <= set(only):
+            # the two ratio targets again, measured within each repeat (the cases above ran
+            # minutes apart): the floor and the peer at their best (JIT off), the pack at the
+            # server's setting, as above
+            bench.paired(
+                "paired_full_unchanged",
+                {"floor": (FLOOR_SQL, None), "peer_mv_refresh_concurrently": (PEER_CONCURRENTLY_SQL, None),
+                 "ours_full_unchanged": (full_sql, [full_as_of])},
+                {"full_over_peer_concurrently": ("ours_full_unchanged", "peer_mv_refresh_concurrently"),
+                 "full_over_floor": ("ours_full_unchanged", "floor")},
+                before=lambda label: c.execute("RESET jit" if label.startswith("ours") else "SET jit = off"),
+                note="floor, peer REFRESH CONCURRENTLY and full (nothing changed) one after another, "
+                     "repeat by repeat, the order rotating; ratios within each repeat")
     elif {"incremental", "writes", "reads"} & set(only):
         log("filling customer_analytics (untimed full refresh: the cases chosen read it)")
         c.execute(full_sql, [full_as_of])

@@ -9,8 +9,9 @@ import psycopg
 import psycopg.sql
 import pytest
 
-from bench.__main__ import (GROUPS, INCREMENTAL_CHANGES, Bench, _groups, change_customers, main, prepare_database,
-                            vacuum_if_autovacuum_would)
+from bench.__main__ import (GROUPS, INCREMENTAL_CHANGES, Bench, _groups, change_customers, main, pair_ratios,
+                            prepare_database, vacuum_if_autovacuum_would)
+from bench.report import targets
 from conftest import admin, seeded_database
 
 
@@ -121,3 +122,47 @@ def test_a_new_session_case_runs_each_statement_in_a_session_of_its_own(dsn):
     same = {row[0] for row in bench.case("same", "SELECT pg_backend_pid()")}
     assert same == {own}
     bench.conn.close()
+
+
+def test_paired_statements_take_turns_going_first_and_ratios_are_per_repeat(dsn):
+    # the ratio targets are measured within each repeat: every statement of a repeat runs before
+    # the next repeat starts, each goes first in turn, and a ratio is top / bottom of one repeat
+    bench = Bench(dsn, repeats=4)
+    c = bench.conn
+    c.execute("CREATE TEMP TABLE ran (n serial, label text)")
+    prepared = []
+    statements = {label: (f"INSERT INTO ran (label) SELECT %s FROM pg_sleep({pause})", [label])
+                  for label, pause in (("a", 0.02), ("b", 0.005), ("c", 0))}
+    bench.paired("abc", statements, {"a_over_b": ("a", "b")}, before=prepared.append)
+    order = [row[0] for row in c.execute("SELECT label FROM ran ORDER BY n")]
+    assert order == ["a", "b", "c", "b", "c", "a", "c", "a", "b", "a", "b", "c"]
+    assert prepared == order  # `before` ran ahead of each statement, with its label
+    result = bench.results["abc"]
+    assert result["runs"] == 4 and all(len(result["seconds"][label]) == 4 for label in "abc")
+    ratio = result["ratios"]["a_over_b"]
+    assert ratio["per_repeat"] == [a / b for a, b in zip(result["seconds"]["a"], result["seconds"]["b"])]
+    assert ratio["min"] <= ratio["median"] <= ratio["max"] and ratio["min"] > 1  # a sleeps 4x as long as b
+    bench.conn.close()
+
+
+def test_pair_ratios_refuses_timings_that_do_not_pair():
+    assert pair_ratios([2.0, 3.0], [1.0, 2.0]) == [2.0, 1.5]
+    for tops, bottoms in (([1.0], [1.0, 2.0]), ([], [])):
+        with pytest.raises(ValueError, match="one of each per repeat"):
+            pair_ratios(tops, bottoms)
+
+
+def test_ratio_targets_take_their_verdict_from_the_paired_repeats_when_measured():
+    # the medians of blocks measured minutes apart say 1.6x (missed); within each repeat the
+    # full refresh took 1.2-1.3x the peer (met): the verdict is the paired one, both are shown
+    cases = {"ours_full_unchanged": {"median_s": 8.0}, "peer_mv_refresh_concurrently": {"median_s": 5.0},
+             "floor": {"median_s": 1.0}}
+    unpaired = {row[0]: row for row in targets(cases)}
+    assert unpaired["full / peer MV CONCURRENTLY"][2] is False
+    cases["paired_full_unchanged"] = {"ratios": {
+        "full_over_peer_concurrently": {"median": 1.25, "min": 1.2, "max": 1.3, "per_repeat": [1.2, 1.25, 1.3]},
+        "full_over_floor": {"median": 4.5, "min": 4.4, "max": 4.6, "per_repeat": [4.4, 4.5, 4.6]}}}
+    paired = {row[0]: row for row in targets(cases)}
+    peer = paired["full / peer MV CONCURRENTLY (within each repeat)"]
+    assert peer[2] is True and "1.25x" in peer[1] and "1.60x" in peer[1]
+    assert paired["full / floor (within each repeat)"][2] is False
