@@ -360,6 +360,7 @@ def run(scale: str, repeats: int, keep: bool, reuse: bool = False, only: tuple[s
                 before=lambda label: c.execute("RESET jit" if label.startswith("ours") else "SET jit = off"),
                 note="floor, peer REFRESH CONCURRENTLY and full (nothing changed) one after another, "
                      "repeat by repeat, the order rotating; ratios within each repeat")
+            c.execute("RESET jit")  # the cases below run at the server's setting, whichever ran last
     elif {"incremental", "writes", "reads"} & set(only):
         log("filling customer_analytics (untimed full refresh: the cases chosen read it)")
         c.execute(full_sql, [full_as_of])
