@@ -208,6 +208,8 @@ FLOOR_SQL = """
 PEER_CONCURRENTLY_SQL = "REFRESH MATERIALIZED VIEW CONCURRENTLY peer_customer_metrics"
 # the incremental cases: label -> permille of the customers whose sources change before each run
 INCREMENTAL_CHANGES = {"0.1pct": 1, "1pct": 10, "10pct": 100}
+# change capture's overhead: repeats at least (with and without the triggers in each)
+WRITE_REPEATS = 5
 
 
 def database_name(scale: str) -> str:
@@ -470,12 +472,18 @@ def write_overhead(bench: Bench) -> None:
         set_triggers(False)
         c.execute("DELETE FROM bookings WHERE booking_id LIKE 'OVERHEAD-%'")
         c.execute("VACUUM bookings")
+        # every run with the triggers starts as after a refresh took the captured keys: none
+        c.execute("DELETE FROM zorina.dirty_keys")
+        c.execute("VACUUM zorina.dirty_keys")
 
     # with and without the triggers in turn, repeat after repeat: the machine drifts over a run
     # by more than the overhead measured (blocks of one then the other measured 8-22% at S); the
-    # order alternates too, so that neither side always runs first
+    # order alternates too, so that neither side always runs first; at least WRITE_REPEATS
+    # repeats, and the verdict from the ratio within each repeat: the same 100k inserts without
+    # triggers took 3.0-4.9 s within one run at M, more than the overhead measured
     seconds = {(kind, enabled): [] for kind in ("insert", "update") for enabled in (False, True)}
-    for repeat in range(bench.repeats):
+    repeats = max(WRITE_REPEATS, bench.repeats)
+    for repeat in range(repeats):
         for enabled in ((False, True) if repeat % 2 == 0 else (True, False)):
             cleanup()
             set_triggers(enabled)
@@ -489,6 +497,13 @@ def write_overhead(bench: Bench) -> None:
     for (kind, enabled), timings in seconds.items():
         bench.record(f"writes_{kind}_100k_{'with_triggers' if enabled else 'without_triggers'}", timings,
                      note="interleaved with the other variant, repeat by repeat")
+    bench.results["writes_paired"] = {"runs": repeats, "ratios": {}}
+    for kind in ("insert", "update"):
+        ratios = pair_ratios(seconds[(kind, True)], seconds[(kind, False)])
+        bench.results["writes_paired"]["ratios"][kind] = {
+            "median": statistics.median(ratios), "min": min(ratios), "max": max(ratios), "per_repeat": ratios}
+        log(f"change capture on {kind}s, within each repeat: median {statistics.median(ratios) - 1:+.1%} "
+            f"({min(ratios) - 1:+.1%} to {max(ratios) - 1:+.1%})")
     cleanup()
     set_triggers(True)
     c.execute("DELETE FROM zorina.dirty_keys")

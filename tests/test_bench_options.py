@@ -9,8 +9,9 @@ import psycopg
 import psycopg.sql
 import pytest
 
+import bench.__main__ as bench_main
 from bench.__main__ import (GROUPS, INCREMENTAL_CHANGES, Bench, _groups, change_customers, main, pair_ratios,
-                            prepare_database, vacuum_if_autovacuum_would)
+                            prepare_database, vacuum_if_autovacuum_would, write_overhead)
 from bench.report import targets
 from conftest import admin, seeded_database
 
@@ -166,3 +167,50 @@ def test_ratio_targets_take_their_verdict_from_the_paired_repeats_when_measured(
     peer = paired["full / peer MV CONCURRENTLY (within each repeat)"]
     assert peer[2] is True and "1.25x" in peer[1] and "1.60x" in peer[1]
     assert paired["full / floor (within each repeat)"][2] is False
+
+
+def test_change_capture_is_measured_repeat_by_repeat_and_leaves_the_table_as_it_was(new_database, monkeypatch):
+    # one repeat of each (the benchmark runs at least five): the overhead's verdict comes from
+    # the ratio within each repeat, every run with the triggers starts with no captured key,
+    # and afterwards the triggers are on, the extra bookings gone, no key left captured
+    dsn = seeded_database(new_database, organizations=1, customers=100, seed=7, years=1)
+    monkeypatch.setattr(bench_main, "WRITE_REPEATS", 1)
+    bench = Bench(dsn, repeats=1)
+    c = bench.conn
+    bookings = c.execute("SELECT count(*) FROM bookings").fetchone()[0]
+    captured_before_runs = []
+    timed = bench.timed
+    def timed_after_checking(sql, params=None, new_session=False):
+        triggers_on = c.execute("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'bookings'::regclass "
+                                "AND tgname LIKE 'zorina_capture_%' AND tgenabled <> 'D'").fetchone()[0] > 0
+        if triggers_on and "INSERT" in sql:
+            captured_before_runs.append(c.execute("SELECT count(*) FROM zorina.dirty_keys").fetchone()[0])
+        return timed(sql, params, new_session)
+    bench.timed = timed_after_checking
+    # a key captured before (a change no refresh has taken yet)
+    c.execute("INSERT INTO zorina.dirty_keys (organization_id, square_customer_ids) "
+              "SELECT id, ARRAY['C0000001'] FROM organizations")
+    write_overhead(bench)
+    assert captured_before_runs == [0]
+    paired = bench.results["writes_paired"]
+    assert paired["runs"] == 1
+    for kind in ("insert", "update"):
+        with_triggers = bench.results[f"writes_{kind}_100k_with_triggers"]["median_s"]
+        without = bench.results[f"writes_{kind}_100k_without_triggers"]["median_s"]
+        assert paired["ratios"][kind]["per_repeat"] == [with_triggers / without]
+    assert c.execute("SELECT count(*) FROM bookings").fetchone()[0] == bookings
+    assert c.execute("SELECT count(*) FROM zorina.dirty_keys").fetchone()[0] == 0
+    assert c.execute("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'bookings'::regclass "
+                     "AND tgname LIKE 'zorina_capture_%' AND tgenabled = 'O'").fetchone()[0] == 3
+    bench.conn.close()
+
+
+def test_the_capture_verdict_comes_from_the_ratio_within_each_repeat_when_measured():
+    cases = {"writes_insert_100k_with_triggers": {"median_s": 4.2}, "writes_insert_100k_without_triggers": {"median_s": 3.2}}
+    unpaired = {row[0]: row for row in targets(cases)}
+    assert unpaired["change capture overhead on inserts"][2] is False  # +31%
+    cases["writes_paired"] = {"ratios": {"insert": {"median": 1.08, "min": 0.95, "max": 1.3,
+                                                    "per_repeat": [0.95, 1.08, 1.1, 1.02, 1.3]}}}
+    paired = {row[0]: row for row in targets(cases)}
+    row = paired["change capture overhead on inserts (within each repeat)"]
+    assert row[2] is True and "+8.0%" in row[1] and "+31.2%" in row[1]
