@@ -79,7 +79,8 @@ class Bench:
     def paired(self, name: str, statements: dict[str, tuple[str, object]], ratios: dict[str, tuple[str, str]],
                before=None, note=None) -> None:
         """The statements one after another, repeat after repeat, the order rotating (each goes
-        first in turn), and each ratio computed within a repeat: `ratios` names a ratio
+        first in turn: evenly when the repeats are a multiple of the statements, as the default
+        three are of three), and each ratio computed within a repeat: `ratios` names a ratio
         (numerator, denominator) of two statements. Statements are (sql, params); `before` runs
         untimed ahead of each statement. Records, under `name`, the seconds of each statement
         and the median and min-max of each ratio over the repeats: a ratio of two medians
@@ -208,8 +209,9 @@ FLOOR_SQL = """
 PEER_CONCURRENTLY_SQL = "REFRESH MATERIALIZED VIEW CONCURRENTLY peer_customer_metrics"
 # the incremental cases: label -> permille of the customers whose sources change before each run
 INCREMENTAL_CHANGES = {"0.1pct": 1, "1pct": 10, "10pct": 100}
-# change capture's overhead: repeats at least (with and without the triggers in each)
-WRITE_REPEATS = 5
+# change capture's overhead: repeats at least (with and without the triggers in each; an even
+# number, so that each variant goes first as often)
+WRITE_REPEATS = 6
 
 
 def database_name(scale: str) -> str:
@@ -483,6 +485,7 @@ def write_overhead(bench: Bench) -> None:
     # triggers took 3.0-4.9 s within one run at M, more than the overhead measured
     seconds = {(kind, enabled): [] for kind in ("insert", "update") for enabled in (False, True)}
     repeats = max(WRITE_REPEATS, bench.repeats)
+    repeats += repeats % 2  # as often first without the triggers as with them
     for repeat in range(repeats):
         for enabled in ((False, True) if repeat % 2 == 0 else (True, False)):
             cleanup()
