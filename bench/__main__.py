@@ -500,7 +500,8 @@ def write_overhead(bench: Bench) -> None:
     for (kind, enabled), timings in seconds.items():
         bench.record(f"writes_{kind}_100k_{'with_triggers' if enabled else 'without_triggers'}", timings,
                      note="interleaved with the other variant, repeat by repeat")
-    bench.results["writes_paired"] = {"runs": repeats, "ratios": {}}
+    bench.results["writes_paired"] = {"runs": repeats, "ratios": {}, "seconds": {
+        f"{kind}_{'with' if enabled else 'without'}_triggers": timings for (kind, enabled), timings in seconds.items()}}
     for kind in ("insert", "update"):
         ratios = pair_ratios(seconds[(kind, True)], seconds[(kind, False)])
         bench.results["writes_paired"]["ratios"][kind] = {
