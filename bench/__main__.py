@@ -99,8 +99,7 @@ class Bench:
         per_repeat = {ratio: pair_ratios(seconds[top], seconds[bottom]) for ratio, (top, bottom) in ratios.items()}
         self.results[name] = {
             "seconds": seconds, "runs": self.repeats, "note": note,
-            "ratios": {ratio: {"median": statistics.median(values), "min": min(values), "max": max(values),
-                               "per_repeat": values, "of": list(ratios[ratio])}
+            "ratios": {ratio: {**ratio_summary(values), "of": list(ratios[ratio])}
                        for ratio, values in per_repeat.items()}}
         log(f"{name}: " + ", ".join(f"{ratio} median {statistics.median(values):.2f} "
                                     f"(min {min(values):.2f}, max {max(values):.2f})"
@@ -125,6 +124,11 @@ def pair_ratios(tops: list[float], bottoms: list[float]) -> list[float]:
     if len(tops) != len(bottoms) or not tops:
         raise ValueError(f"paired timings need one of each per repeat, got {len(tops)} and {len(bottoms)}")
     return [top / bottom for top, bottom in zip(tops, bottoms)]
+
+
+def ratio_summary(ratios: list[float]) -> dict:
+    """What the report reads of the per-repeat ratios: their median (the verdict), range and values."""
+    return {"median": statistics.median(ratios), "min": min(ratios), "max": max(ratios), "per_repeat": ratios}
 
 
 def change_customers(conn, permille: float, round_no) -> dict[str, int]:
@@ -504,8 +508,7 @@ def write_overhead(bench: Bench) -> None:
         f"{kind}_{'with' if enabled else 'without'}_triggers": timings for (kind, enabled), timings in seconds.items()}}
     for kind in ("insert", "update"):
         ratios = pair_ratios(seconds[(kind, True)], seconds[(kind, False)])
-        bench.results["writes_paired"]["ratios"][kind] = {
-            "median": statistics.median(ratios), "min": min(ratios), "max": max(ratios), "per_repeat": ratios}
+        bench.results["writes_paired"]["ratios"][kind] = ratio_summary(ratios)
         log(f"change capture on {kind}s, within each repeat: median {statistics.median(ratios) - 1:+.1%} "
             f"({min(ratios) - 1:+.1%} to {max(ratios) - 1:+.1%})")
     cleanup()
