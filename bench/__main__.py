@@ -347,7 +347,12 @@ def run(scale: str, repeats: int, keep: bool, reuse: bool = False, only: tuple[s
         sampler = MemorySampler(pid)
         sampler.start()
         bench.case("ours_full_first_load", full_sql, [full_as_of], before=empty_table)
+        temp_before = temp_bytes_written(c)
         rows = bench.case("ours_full_unchanged", full_sql, [full_as_of])
+        bench.results["full_unchanged_temp_bytes"] = {
+            "value": (temp_bytes_written(c) - temp_before) // len(rows),
+            "note": "temporary files written per full refresh with nothing changed (pg_stat_database.temp_bytes, "
+                    "the backend and its parallel workers): what did not fit in work_mem"}
         bench.results["full_refresh_private_memory_kb"] = {
             "value": sampler.stop(),
             "note": "peak RssAnon during the full refreshes, sampled every 50 ms: the backend, "
@@ -600,6 +605,14 @@ class MemorySampler(threading.Thread):
         self.done.set()
         self.join()
         return {"backend_kb": self.peak_leader_kb, "backend_and_workers_kb": self.peak_together_kb}
+
+
+def temp_bytes_written(conn) -> int:
+    """The database's temp_bytes so far, this session's own counts included: a backend reports
+    them when it goes idle, at most once a second unless told to (pg_stat_force_next_flush);
+    parallel workers report theirs when they exit, before the statement that started them ends."""
+    conn.execute("SELECT pg_stat_force_next_flush()")
+    return conn.execute("SELECT temp_bytes FROM pg_stat_database WHERE datname = current_database()").fetchone()[0]
 
 
 def _status_kb(pid: int, field: str) -> int | None:

@@ -174,6 +174,10 @@ def write_report(results_dir: Path, out: Path) -> Path:
             lines += [f"Peak private memory during the full refreshes (RssAnon, sampled every 50 ms): the backend "
                       f"{private['backend_kb'] / 1024:.0f} MiB; the backend and its parallel workers at one instant "
                       f"{private['backend_and_workers_kb'] / 1024:.0f} MiB."]
+        temp = cases.get("full_unchanged_temp_bytes", {}).get("value")
+        if temp is not None:
+            lines += [f"Temporary files written per full refresh with nothing changed (what did not fit in work_mem; "
+                      f"pg_stat_database.temp_bytes): {temp / 1024 / 1024:.0f} MiB."]
         hwm = cases.get("backend_vm_hwm_kb", {}).get("value")
         if hwm:
             lines += [f"Backend peak memory (VmHWM, includes the shared buffers it touched): {hwm / 1024:.0f} MiB."]

@@ -4,7 +4,9 @@ created or dropped, and that the incremental cases change the share of customers
 after)."""
 
 import argparse
+import json
 import statistics
+from pathlib import Path
 
 import psycopg
 import psycopg.sql
@@ -12,8 +14,8 @@ import pytest
 
 import bench.__main__ as bench_main
 from bench.__main__ import (GROUPS, INCREMENTAL_CHANGES, Bench, _groups, change_customers, main, pair_ratios,
-                            prepare_database, vacuum_if_autovacuum_would, write_overhead)
-from bench.report import targets
+                            prepare_database, temp_bytes_written, vacuum_if_autovacuum_would, write_overhead)
+from bench.report import targets, write_report
 from conftest import admin, seeded_database
 
 
@@ -218,3 +220,32 @@ def test_the_capture_verdict_comes_from_the_ratio_within_each_repeat_when_measur
     paired = {row[0]: row for row in targets(cases)}
     row = paired["change capture overhead on inserts (within each repeat)"]
     assert row[2] is True and "+8.0%" in row[1] and "+31.2%" in row[1]
+
+
+def test_temp_bytes_count_what_a_full_refresh_spilled_and_only_that(new_database):
+    # the benchmark reports what a full refresh wrote to temporary files (what did not fit in
+    # work_mem): the refresh's own counts are in as soon as the statement ends
+    dsn = seeded_database(new_database, organizations=1, customers=300, seed=7, years=1)
+    bench = Bench(dsn, repeats=1)
+    c = bench.conn
+    full = "SELECT * FROM refresh_customer_analytics('full')"
+    c.execute(full)  # the first load
+    before = temp_bytes_written(c)
+    c.execute(full)
+    in_memory = temp_bytes_written(c) - before
+    c.execute("SET work_mem = '64kB'")  # the organization's ~3,000 bookings no longer fit
+    before = temp_bytes_written(c)
+    c.execute(full)
+    spilled = temp_bytes_written(c) - before
+    assert in_memory == 0
+    assert spilled > 64 * 1024
+    bench.conn.close()
+
+
+def test_the_report_states_what_a_full_refresh_wrote_to_temporary_files(tmp_path):
+    result = json.loads((Path(bench_main.__file__).parent / "results" / "S.json").read_text())
+    result["cases"]["full_unchanged_temp_bytes"] = {"value": 73 * 1024 * 1024, "note": ""}
+    (tmp_path / "S.json").write_text(json.dumps(result))
+    report = write_report(tmp_path, tmp_path / "benchmarks.md").read_text()
+    assert "Temporary files written per full refresh with nothing changed" in report
+    assert "pg_stat_database.temp_bytes): 73 MiB." in report
