@@ -213,9 +213,9 @@ FLOOR_SQL = """
 PEER_CONCURRENTLY_SQL = "REFRESH MATERIALIZED VIEW CONCURRENTLY peer_customer_metrics"
 # the incremental cases: label -> permille of the customers whose sources change before each run
 INCREMENTAL_CHANGES = {"0.1pct": 1, "1pct": 10, "10pct": 100}
-# change capture's overhead: repeats at least (with and without the triggers in each; an even
-# number, so that each variant goes first as often)
-WRITE_REPEATS = 6
+# change capture's overhead: repeats at least (each one statement of 200 inserts batches and
+# one of 200 update batches, half of them with the trigger)
+WRITE_REPEATS = 3
 
 
 def database_name(scale: str) -> str:
@@ -450,75 +450,99 @@ def run(scale: str, repeats: int, keep: bool, reuse: bool = False, only: tuple[s
 
 
 def write_overhead(bench: Bench) -> None:
+    """Change capture's cost on batched source writes: 100k booking inserts and 100k updates in
+    batches of 1,000, with the pack's trigger and without it. The two variants alternate batch
+    by batch within one statement (each pair of adjacent batches has one of each, the order
+    alternating from pair to pair) and each batch is timed on its own: the machine drifts over
+    seconds by more than the overhead (the same 100k inserts took 2.7-4.9 s within one run; a
+    block with the triggers against a block without measured -26% to +65% at S), while two
+    adjacent batches see the same machine. A repeat's ratio is the with-trigger batches' time
+    over the others'; the verdict is the median over the repeats. Every batch's captured keys
+    are counted: a batch with the trigger must have queued one row, one without none."""
     c = bench.conn
     org, location = c.execute("SELECT organization_id, id FROM locations ORDER BY id LIMIT 1").fetchone()
-    inserts = """
+    writes = {
+        "insert": """
+            INSERT INTO bookings (organization_id, booking_id, customer_id, location_id, start_at, status)
+            SELECT '{org}', 'OVERHEAD-' || batch || '-' || g, 'C' || lpad(((batch * 1000 + g) % 5000 + 1)::text, 7, '0'),
+                   '{loc}', now() - g * interval '1 minute', 'ACCEPTED'
+              FROM generate_series(1, 1000) AS g""".format(org=org, loc=location),
+        "update": """
+            UPDATE bookings b SET duration_minutes = coalesce(b.duration_minutes, 0) + 1
+              FROM overhead_rows o
+             WHERE o.id = b.id AND o.row_number > (batch - 1) * 1000 AND o.row_number <= batch * 1000""",
+    }
+    interleaved = """
         DO $$
-        DECLARE batch integer;
+        DECLARE
+            batch integer;
+            with_trigger boolean;
+            started timestamptz;
+            elapsed float8;
+            queued_before bigint;
         BEGIN
-            FOR batch IN 1 .. 100 LOOP
-                INSERT INTO bookings (organization_id, booking_id, customer_id, location_id, start_at, status)
-                SELECT '{org}', 'OVERHEAD-' || batch || '-' || g, 'C' || lpad(((batch * 1000 + g) % 5000 + 1)::text, 7, '0'),
-                       '{loc}', now() - g * interval '1 minute', 'ACCEPTED'
-                  FROM generate_series(1, 1000) AS g;
+            FOR batch IN 1 .. 200 LOOP
+                -- pairs of batches (1, 2), (3, 4), ...: the one with the trigger goes second in
+                -- odd pairs, first in even ones
+                with_trigger := ((batch + (batch - 1) / 2) % 2 = 0);
+                EXECUTE format('ALTER TABLE bookings %s TRIGGER zorina_capture___KIND__',
+                               CASE WHEN with_trigger THEN 'ENABLE' ELSE 'DISABLE' END);
+                queued_before := (SELECT count(*) FROM zorina.dirty_keys);
+                started := clock_timestamp();
+                __WRITE__;
+                elapsed := extract(epoch FROM clock_timestamp() - started);
+                INSERT INTO overhead_batches (kind, batch, with_trigger, seconds, queued)
+                VALUES ('__KIND__', batch, with_trigger, elapsed,
+                        (SELECT count(*) FROM zorina.dirty_keys) - queued_before);
             END LOOP;
-        END $$""".format(org=org, loc=location)
-    updates = """
-        DO $$
-        DECLARE batch integer;
-        BEGIN
-            FOR batch IN 0 .. 99 LOOP
-                UPDATE bookings b SET duration_minutes = coalesce(b.duration_minutes, 0) + 1
-                  FROM overhead_rows o
-                 WHERE o.id = b.id AND o.row_number > batch * 1000 AND o.row_number <= (batch + 1) * 1000;
-            END LOOP;
+            ALTER TABLE bookings ENABLE TRIGGER zorina_capture___KIND__;
         END $$"""
-    triggers = ["zorina_capture_insert", "zorina_capture_update", "zorina_capture_delete"]
-
-    def set_triggers(enabled: bool):
-        for trigger in triggers:
-            c.execute(f"ALTER TABLE bookings {'ENABLE' if enabled else 'DISABLE'} TRIGGER {trigger}")
 
     def cleanup():
-        set_triggers(False)
         c.execute("DELETE FROM bookings WHERE booking_id LIKE 'OVERHEAD-%'")
         c.execute("VACUUM bookings")
-        # every run with the triggers starts as after a refresh took the captured keys: none
+        # each repeat starts as after a refresh took the captured keys: none
         c.execute("DELETE FROM zorina.dirty_keys")
         c.execute("VACUUM zorina.dirty_keys")
 
-    # with and without the triggers in turn, repeat after repeat: the machine drifts over a run
-    # by more than the overhead measured (blocks of one then the other measured 8-22% at S); the
-    # order alternates too, so that neither side always runs first; at least WRITE_REPEATS
-    # repeats, and the verdict from the ratio within each repeat: the same 100k inserts without
-    # triggers took 3.0-4.9 s within one run at M, more than the overhead measured
-    seconds = {(kind, enabled): [] for kind in ("insert", "update") for enabled in (False, True)}
     repeats = max(WRITE_REPEATS, bench.repeats)
-    repeats += repeats % 2  # as often first without the triggers as with them
-    for repeat in range(repeats):
-        for enabled in ((False, True) if repeat % 2 == 0 else (True, False)):
+    seconds = {(kind, enabled): [] for kind in writes for enabled in (False, True)}
+    c.execute("CREATE TEMP TABLE overhead_batches (kind text, batch integer, with_trigger boolean, "
+              "seconds float8, queued bigint)")
+    try:
+        for _ in range(repeats):
             cleanup()
-            set_triggers(enabled)
-            seconds[("insert", enabled)].append(bench.timed(inserts)[0])
-            c.execute("""DROP TABLE IF EXISTS overhead_rows;
-                         CREATE TEMP TABLE overhead_rows AS
-                         SELECT id, row_number() OVER (ORDER BY id) AS row_number
-                           FROM bookings WHERE booking_id LIKE 'OVERHEAD-%';
-                         CREATE INDEX ON overhead_rows (row_number); ANALYZE overhead_rows""")
-            seconds[("update", enabled)].append(bench.timed(updates)[0])
+            c.execute("TRUNCATE overhead_batches")
+            for kind, write in writes.items():
+                if kind == "update":  # the 200k rows the inserts added, numbered
+                    c.execute("""DROP TABLE IF EXISTS overhead_rows;
+                                 CREATE TEMP TABLE overhead_rows AS
+                                 SELECT id, row_number() OVER (ORDER BY id) AS row_number
+                                   FROM bookings WHERE booking_id LIKE 'OVERHEAD-%';
+                                 CREATE INDEX ON overhead_rows (row_number); ANALYZE overhead_rows""")
+                bench.timed(interleaved.replace("__KIND__", kind).replace("__WRITE__", write))
+            for kind, enabled, total, batches, queued in c.execute(
+                    "SELECT kind, with_trigger, sum(seconds), count(*), array_agg(DISTINCT queued) "
+                    "FROM overhead_batches GROUP BY 1, 2 ORDER BY 1, 2").fetchall():
+                if batches != 100 or queued != [1 if enabled else 0]:
+                    raise RuntimeError(f"change capture: {kind} batches {'with' if enabled else 'without'} the trigger "
+                                       f"numbered {batches} and queued {queued} keys each; expected 100 and "
+                                       f"{1 if enabled else 0}")
+                seconds[(kind, enabled)].append(total)
+    finally:
+        cleanup()
+        c.execute("DROP TABLE overhead_batches")
     for (kind, enabled), timings in seconds.items():
         bench.record(f"writes_{kind}_100k_{'with_triggers' if enabled else 'without_triggers'}", timings,
-                     note="interleaved with the other variant, repeat by repeat")
-    bench.results["writes_paired"] = {"runs": repeats, "ratios": {}, "seconds": {
-        f"{kind}_{'with' if enabled else 'without'}_triggers": timings for (kind, enabled), timings in seconds.items()}}
-    for kind in ("insert", "update"):
+                     note="each run: 100 batches, alternating with the other variant's batch by batch")
+    bench.results["writes_paired"] = {
+        "runs": repeats, "method": "alternate batches", "ratios": {}, "seconds": {
+            f"{kind}_{'with' if enabled else 'without'}_triggers": timings for (kind, enabled), timings in seconds.items()}}
+    for kind in writes:
         ratios = pair_ratios(seconds[(kind, True)], seconds[(kind, False)])
         bench.results["writes_paired"]["ratios"][kind] = ratio_summary(ratios)
-        log(f"change capture on {kind}s, within each repeat: median {statistics.median(ratios) - 1:+.1%} "
+        log(f"change capture on {kind}s, batches alternating: median {statistics.median(ratios) - 1:+.1%} "
             f"({min(ratios) - 1:+.1%} to {max(ratios) - 1:+.1%})")
-    cleanup()
-    set_triggers(True)
-    c.execute("DELETE FROM zorina.dirty_keys")
 
 
 def _explain_analyze(conn, sql: str, params) -> tuple[float, dict]:

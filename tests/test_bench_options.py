@@ -172,42 +172,64 @@ def test_ratio_targets_take_their_verdict_from_the_paired_repeats_when_measured(
     assert paired["full / floor (within each repeat)"][2] is False
 
 
-def test_change_capture_is_measured_repeat_by_repeat_and_leaves_the_table_as_it_was(new_database, monkeypatch):
-    # asked for one repeat, two are run (as often first without the triggers as with them; the
-    # benchmark runs at least six): the overhead's verdict comes from the ratio within each
-    # repeat, every run with the triggers starts with no captured key, and afterwards the
-    # triggers are on, the extra bookings gone, no key left captured
+def test_change_capture_alternates_batch_by_batch_and_leaves_the_table_as_it_was(new_database, monkeypatch):
+    # one repeat: 200 insert batches and 200 update batches, the trigger on in every other batch
+    # (in each pair the order alternates), each batch timed and its captured keys counted; the
+    # repeat's ratio is the with-trigger batches' time over the others'; afterwards the triggers
+    # are on, the extra bookings gone, no key left captured
     dsn = seeded_database(new_database, organizations=1, customers=100, seed=7, years=1)
     monkeypatch.setattr(bench_main, "WRITE_REPEATS", 1)
     bench = Bench(dsn, repeats=1)
     c = bench.conn
     bookings = c.execute("SELECT count(*) FROM bookings").fetchone()[0]
-    captured_before_runs = []
+    batches = []
     timed = bench.timed
-    def timed_after_checking(sql, params=None, new_session=False):
-        triggers_on = c.execute("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'bookings'::regclass "
-                                "AND tgname LIKE 'zorina_capture_%' AND tgenabled <> 'D'").fetchone()[0] > 0
-        if triggers_on and "INSERT" in sql:
-            captured_before_runs.append(c.execute("SELECT count(*) FROM zorina.dirty_keys").fetchone()[0])
-        return timed(sql, params, new_session)
-    bench.timed = timed_after_checking
-    # a key captured before (a change no refresh has taken yet)
+    def timed_and_kept(sql, params=None, new_session=False):
+        result = timed(sql, params, new_session)
+        for kind in ("insert", "update"):
+            if f"zorina_capture_{kind}" in sql:
+                batches.extend(c.execute("SELECT kind, batch, with_trigger, seconds, queued FROM overhead_batches "
+                                         "WHERE kind = %s ORDER BY batch", [kind]).fetchall())
+        return result
+    bench.timed = timed_and_kept
+    # a key captured before (a change no refresh has taken yet): the repeat starts without it
     c.execute("INSERT INTO zorina.dirty_keys (organization_id, square_customer_ids) "
               "SELECT id, ARRAY['C0000001'] FROM organizations")
     write_overhead(bench)
-    assert captured_before_runs == [0, 0]
     paired = bench.results["writes_paired"]
-    assert paired["runs"] == 2
+    assert paired["runs"] == 1 and paired["method"] == "alternate batches"
     for kind in ("insert", "update"):
-        with_triggers = paired["seconds"][f"{kind}_with_triggers"]
-        without = paired["seconds"][f"{kind}_without_triggers"]
-        assert len(with_triggers) == len(without) == 2
-        assert paired["ratios"][kind]["per_repeat"] == [w / wo for w, wo in zip(with_triggers, without)]
-        assert bench.results[f"writes_{kind}_100k_with_triggers"]["median_s"] == statistics.median(with_triggers)
+        ran = [row for row in batches if row[0] == kind]
+        assert [row[1] for row in ran] == list(range(1, 201))
+        # pairs (1, 2), (3, 4), ...: one batch of each, the one with the trigger second, then first
+        assert [row[2] for row in ran[:8]] == [False, True, True, False, False, True, True, False]
+        assert all(ran[i][2] != ran[i + 1][2] for i in range(0, 200, 2))
+        # a batch with the trigger queued its statement's keys (one row), one without queued none
+        assert {(row[2], row[4]) for row in ran} == {(True, 1), (False, 0)}
+        with_trigger = sum(row[3] for row in ran if row[2])
+        without = sum(row[3] for row in ran if not row[2])
+        assert paired["seconds"][f"{kind}_with_triggers"] == [pytest.approx(with_trigger)]
+        assert paired["seconds"][f"{kind}_without_triggers"] == [pytest.approx(without)]
+        assert paired["ratios"][kind]["per_repeat"] == [pytest.approx(with_trigger / without)]
+        assert bench.results[f"writes_{kind}_100k_with_triggers"]["median_s"] == pytest.approx(with_trigger)
     assert c.execute("SELECT count(*) FROM bookings").fetchone()[0] == bookings
     assert c.execute("SELECT count(*) FROM zorina.dirty_keys").fetchone()[0] == 0
     assert c.execute("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'bookings'::regclass "
                      "AND tgname LIKE 'zorina_capture_%' AND tgenabled = 'O'").fetchone()[0] == 3
+    bench.conn.close()
+
+
+def test_write_overhead_refuses_batches_that_did_not_capture_as_they_should(new_database):
+    # a trigger that does not fire (here: none fires in a replica-role session) must not pass as
+    # a cheap one: the measurement stops with a message instead of reporting an overhead
+    dsn = seeded_database(new_database, organizations=1, customers=100, seed=7, years=1)
+    bench = Bench(dsn, repeats=1)
+    c = bench.conn
+    c.execute("SET session_replication_role = replica")  # no ordinary trigger fires in this session
+    bookings = c.execute("SELECT count(*) FROM bookings").fetchone()[0]
+    with pytest.raises(RuntimeError, match="queued"):
+        write_overhead(bench)
+    assert c.execute("SELECT count(*) FROM bookings").fetchone()[0] == bookings  # nothing left behind
     bench.conn.close()
 
 
@@ -220,6 +242,10 @@ def test_the_capture_verdict_comes_from_the_ratio_within_each_repeat_when_measur
     paired = {row[0]: row for row in targets(cases)}
     row = paired["change capture overhead on inserts (within each repeat)"]
     assert row[2] is True and "+8.0%" in row[1] and "+31.2%" in row[1]
+    # since the batches alternate, the label says how the ratio was measured
+    cases["writes_paired"]["method"] = "alternate batches"
+    alternating = {row[0]: row for row in targets(cases)}
+    assert alternating["change capture overhead on inserts (batches alternating)"][2] is True
 
 
 def test_temp_bytes_count_what_a_full_refresh_spilled_and_only_that(new_database):
