@@ -64,8 +64,9 @@ class Bench:
                 session.close()
 
     def case(self, name: str, sql: str, params=None, before=None, repeats=None, note=None,
-             new_session: bool = False):
-        """Run `before` (untimed) then `sql` (timed), `repeats` times."""
+             new_session: bool = False, after=None):
+        """Run `before`, then `sql` (timed), then `after`, `repeats` times; only `sql` counts in
+        this case's timings."""
         seconds, rows = [], []
         for _ in range(repeats or self.repeats):
             if before:
@@ -73,6 +74,8 @@ class Bench:
             elapsed, row = self.timed(sql, params, new_session)
             seconds.append(elapsed)
             rows.append(row)
+            if after:
+                after()
         self.record(name, seconds, note, rows[-1])
         return rows
 
@@ -108,7 +111,7 @@ class Bench:
     def record(self, name: str, seconds: list[float], note=None, last_row=None) -> None:
         self.results[name] = {
             "median_s": statistics.median(seconds), "min_s": min(seconds), "max_s": max(seconds),
-            "runs": len(seconds), "note": note,
+            "runs": len(seconds), "seconds": seconds, "note": note,
             "last_row": {k: str(v) for k, v in last_row.items()} if isinstance(last_row, dict) else None,
         }
         log(f"{name}: median {statistics.median(seconds):.3f}s (min {min(seconds):.3f}, max {max(seconds):.3f})")
@@ -211,6 +214,8 @@ FLOOR_SQL = """
                                         FROM payments GROUP BY 1, 2) sub)"""
 # 2. the peer people actually run: the non-blocking refresh of the 35-column materialized view
 PEER_CONCURRENTLY_SQL = "REFRESH MATERIALIZED VIEW CONCURRENTLY peer_customer_metrics"
+# 4. ours: a full refresh at the moment it runs (the full cases themselves run at one fixed as_of)
+FULL_NOW_SQL = "SELECT * FROM refresh_customer_analytics('full')"
 # the incremental cases: label -> permille of the customers whose sources change before each run
 INCREMENTAL_CHANGES = {"0.1pct": 1, "1pct": 10, "10pct": 100}
 # change capture's overhead: repeats at least (each one statement of 200 inserts batches and
@@ -380,28 +385,43 @@ def run(scale: str, repeats: int, keep: bool, reuse: bool = False, only: tuple[s
     if "incremental" in only:
         # before each run, what autovacuum does in the minutes between two scheduled runs
         # (vacuum_if_autovacuum_would); which runs it vacuumed before is recorded
-        def incremental_case(name, mode="incremental", before=None, note=None, new_session=False):
+        def incremental_case(name, mode="incremental", before=None, note=None, new_session=False, after=None):
             vacuumed = []
             def prepare():
                 if before:
                     before()
                 vacuumed.append(vacuum_if_autovacuum_would(c))
             rows = bench.case(name, f"SELECT * FROM refresh_customer_analytics('{mode}')", before=prepare,
-                              note=note, new_session=new_session)
+                              note=note, new_session=new_session, after=after)
             bench.results[name]["vacuumed"] = vacuumed
             return rows
 
-        def after_changes_case(name, permille, round_prefix, note=None, new_session=False):
+        def after_changes_case(name, permille, round_prefix, note=None, new_session=False, after=None):
             counter = iter(range(1000))
             changed = []
-            rows = incremental_case(name, note=note, new_session=new_session,
+            rows = incremental_case(name, note=note, new_session=new_session, after=after,
                                     before=lambda: changed.append(change_customers(c, permille, f"{round_prefix}-{next(counter)}")))
             bench.results[name]["changed"] = changed
             bench.results[name]["recomputed"] = [r[3] for r in rows]
 
+        # the 1% target, like the other ratio targets, also within each repeat: a full refresh
+        # right after each 1% run (the same state: it finds nothing to write but what the
+        # seconds between moved), against the full refreshes measured minutes earlier
+        full_after_1pct = []
         incremental_case("ours_incremental_unchanged")
         for label, permille in INCREMENTAL_CHANGES.items():
-            after_changes_case(f"ours_incremental_{label}", permille, str(permille))
+            after_changes_case(f"ours_incremental_{label}", permille, str(permille),
+                               after=(lambda: full_after_1pct.append(bench.timed(FULL_NOW_SQL)[0]))
+                               if label == "1pct" else None)
+        incremental_1pct = bench.results["ours_incremental_1pct"]["seconds"]
+        bench.results["paired_incremental_1pct"] = {
+            "seconds": {"ours_incremental_1pct": incremental_1pct, "ours_full_after_incremental_1pct": full_after_1pct},
+            "runs": len(full_after_1pct), "note": "a full refresh right after each 1% incremental run",
+            "ratios": {"incremental_1pct_over_full": {
+                **ratio_summary(pair_ratios(incremental_1pct, full_after_1pct)),
+                "of": ["ours_incremental_1pct", "ours_full_after_incremental_1pct"]}}}
+        log(f"incremental 1% / the full refresh right after each run: median "
+            f"{bench.results['paired_incremental_1pct']['ratios']['incremental_1pct_over_full']['median']:.1%}")
         # the 1% case as pg_cron runs it, each run in a session of its own (not a target: the
         # targets compare runs of one session, like the peers')
         after_changes_case("ours_incremental_1pct_new_session", INCREMENTAL_CHANGES["1pct"], "new-session",
