@@ -188,6 +188,12 @@ def write_report(results_dir: Path, out: Path) -> Path:
                       + "; ".join(f"{CASE_LABELS.get(label, label)} "
                                   + ", ".join(f"{value:.2f}" for value in timings)
                                   for label, timings in paired["seconds"].items()) + "."]
+        after_1pct = cases.get("paired_incremental_1pct")
+        if after_1pct:
+            lines += ["", "The 1% incremental runs and the full refresh right after each (seconds per run): "
+                      + ", ".join(f"{incremental:.2f} then {full:.2f}" for incremental, full in zip(
+                          after_1pct["seconds"]["ours_incremental_1pct"],
+                          after_1pct["seconds"]["ours_full_after_incremental_1pct"])) + "."]
         extra = cases.get("sizes", {}).get("value")
         if extra:
             lines += ["", "Sizes: " + ", ".join(f"{k} {v}" for k, v in extra.items()) + "."]

@@ -293,10 +293,15 @@ def test_temp_bytes_count_what_a_full_refresh_spilled_and_only_that(new_database
     bench.conn.close()
 
 
-def test_the_report_states_what_a_full_refresh_wrote_to_temporary_files(tmp_path):
+def test_the_report_states_the_temporary_files_and_the_full_refreshes_after_the_1pct_runs(tmp_path):
     result = json.loads((Path(bench_main.__file__).parent / "results" / "S.json").read_text())
     result["cases"]["full_unchanged_temp_bytes"] = {"value": 73 * 1024 * 1024, "note": ""}
     (tmp_path / "S.json").write_text(json.dumps(result))
     report = write_report(tmp_path, tmp_path / "benchmarks.md").read_text()
     assert "Temporary files written per full refresh with nothing changed" in report
     assert "pg_stat_database.temp_bytes): 73 MiB." in report
+    result["cases"]["paired_incremental_1pct"] = {"seconds": {"ours_incremental_1pct": [0.5, 0.6],
+                                                              "ours_full_after_incremental_1pct": [7.0, 7.5]}}
+    (tmp_path / "S.json").write_text(json.dumps(result))
+    report = write_report(tmp_path, tmp_path / "benchmarks.md").read_text()
+    assert "right after each (seconds per run): 0.50 then 7.00, 0.60 then 7.50." in report
