@@ -218,7 +218,7 @@ PEER_CONCURRENTLY_SQL = "REFRESH MATERIALIZED VIEW CONCURRENTLY peer_customer_me
 FULL_NOW_SQL = "SELECT * FROM refresh_customer_analytics('full')"
 # the incremental cases: label -> permille of the customers whose sources change before each run
 INCREMENTAL_CHANGES = {"0.1pct": 1, "1pct": 10, "10pct": 100}
-# change capture's overhead: repeats at least (each one statement of 200 inserts batches and
+# change capture's overhead: repeats at least (each one statement of 200 insert batches and
 # one of 200 update batches, half of them with the trigger)
 WRITE_REPEATS = 3
 
