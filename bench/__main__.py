@@ -99,14 +99,21 @@ class Bench:
                     before(label)
                 sql, params = statements[label]
                 seconds[label].append(self.timed(sql, params)[0])
-        per_repeat = {ratio: pair_ratios(seconds[top], seconds[bottom]) for ratio, (top, bottom) in ratios.items()}
-        self.results[name] = {
-            "seconds": seconds, "runs": self.repeats, "note": note,
-            "ratios": {ratio: {**ratio_summary(values), "of": list(ratios[ratio])}
-                       for ratio, values in per_repeat.items()}}
-        log(f"{name}: " + ", ".join(f"{ratio} median {statistics.median(values):.2f} "
-                                    f"(min {min(values):.2f}, max {max(values):.2f})"
-                                    for ratio, values in per_repeat.items()))
+        self.record_paired(name, seconds, ratios, note)
+
+    def record_paired(self, name: str, seconds: dict[str, list[float]], ratios: dict[str, tuple[str, str]],
+                      note=None, **extra) -> dict:
+        """Records, under `name`, timings taken repeat by repeat (`seconds`: per label, one per
+        repeat) and each named ratio (numerator, denominator) of two labels, computed within
+        each repeat and summarized over them. Returns the ratios' summaries."""
+        summaries = {ratio: {**ratio_summary(pair_ratios(seconds[top], seconds[bottom])), "of": [top, bottom]}
+                     for ratio, (top, bottom) in ratios.items()}
+        runs = len(next(iter(seconds.values())))
+        self.results[name] = {"seconds": seconds, "runs": runs, "note": note, **extra, "ratios": summaries}
+        log(f"{name}: " + ", ".join(f"{ratio} median {summary['median']:.3f} "
+                                    f"(min {summary['min']:.3f}, max {summary['max']:.3f})"
+                                    for ratio, summary in summaries.items()))
+        return summaries
 
     def record(self, name: str, seconds: list[float], note=None, last_row=None) -> None:
         self.results[name] = {
@@ -413,15 +420,12 @@ def run(scale: str, repeats: int, keep: bool, reuse: bool = False, only: tuple[s
             after_changes_case(f"ours_incremental_{label}", permille, str(permille),
                                after=(lambda: full_after_1pct.append(bench.timed(FULL_NOW_SQL)[0]))
                                if label == "1pct" else None)
-        incremental_1pct = bench.results["ours_incremental_1pct"]["seconds"]
-        bench.results["paired_incremental_1pct"] = {
-            "seconds": {"ours_incremental_1pct": incremental_1pct, "ours_full_after_incremental_1pct": full_after_1pct},
-            "runs": len(full_after_1pct), "note": "a full refresh right after each 1% incremental run",
-            "ratios": {"incremental_1pct_over_full": {
-                **ratio_summary(pair_ratios(incremental_1pct, full_after_1pct)),
-                "of": ["ours_incremental_1pct", "ours_full_after_incremental_1pct"]}}}
-        log(f"incremental 1% / the full refresh right after each run: median "
-            f"{bench.results['paired_incremental_1pct']['ratios']['incremental_1pct_over_full']['median']:.1%}")
+        bench.record_paired(
+            "paired_incremental_1pct",
+            {"ours_incremental_1pct": bench.results["ours_incremental_1pct"]["seconds"],
+             "ours_full_after_incremental_1pct": full_after_1pct},
+            {"incremental_1pct_over_full": ("ours_incremental_1pct", "ours_full_after_incremental_1pct")},
+            note="a full refresh right after each 1% incremental run")
         # the 1% case as pg_cron runs it, each run in a session of its own (not a target: the
         # targets compare runs of one session, like the peers')
         after_changes_case("ours_incremental_1pct_new_session", INCREMENTAL_CHANGES["1pct"], "new-session",
@@ -555,14 +559,14 @@ def write_overhead(bench: Bench) -> None:
     for (kind, enabled), timings in seconds.items():
         bench.record(f"writes_{kind}_100k_{'with_triggers' if enabled else 'without_triggers'}", timings,
                      note="each run: 100 batches, alternating with the other variant's batch by batch")
-    bench.results["writes_paired"] = {
-        "runs": repeats, "method": "alternate batches", "ratios": {}, "seconds": {
-            f"{kind}_{'with' if enabled else 'without'}_triggers": timings for (kind, enabled), timings in seconds.items()}}
-    for kind in writes:
-        ratios = pair_ratios(seconds[(kind, True)], seconds[(kind, False)])
-        bench.results["writes_paired"]["ratios"][kind] = ratio_summary(ratios)
-        log(f"change capture on {kind}s, batches alternating: median {statistics.median(ratios) - 1:+.1%} "
-            f"({min(ratios) - 1:+.1%} to {max(ratios) - 1:+.1%})")
+    summaries = bench.record_paired(
+        "writes_paired",
+        {f"{kind}_{'with' if enabled else 'without'}_triggers": timings for (kind, enabled), timings in seconds.items()},
+        {kind: (f"{kind}_with_triggers", f"{kind}_without_triggers") for kind in writes},
+        note="with / without the capture trigger, batches alternating", method="alternate batches")
+    for kind, summary in summaries.items():
+        log(f"change capture on {kind}s, batches alternating: median {summary['median'] - 1:+.1%} "
+            f"({summary['min'] - 1:+.1%} to {summary['max'] - 1:+.1%})")
 
 
 def _explain_analyze(conn, sql: str, params) -> tuple[float, dict]:
