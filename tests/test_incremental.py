@@ -220,6 +220,34 @@ def test_listed_customers_equal_full_in_workers_or_leader_with_either_plan(conn)
         assert_equals_full(conn, as_of)
 
 
+def test_leader_statements_are_planned_for_their_customer_list_in_a_session_of_generic_plans(conn):
+    # A session that ran full refreshes (every call without a list: NULL) settles on cached
+    # generic plans for the leader's statements that take an organization's customer list; a
+    # list that is a parameter is then searched one element at a time for every row of the
+    # organization (seen at L: a 1% incremental took 21 s in such a session, 6 s in a new one).
+    # plan_cache_mode = force_generic_plan stands for that session: the profile count of
+    # zorina.compute_organizations and the vanished-profile check of zorina.merge_computed_rows
+    # must still be planned with the list's values, and the result stay that of full.
+    rng = random.Random(606)
+    load(conn, generate(606, BASE_AS_OF, n_orgs=2, customers_per_org=150))
+    refresh(conn, "full", as_of=BASE_AS_OF)
+    conn.execute("SET plan_cache_mode = force_generic_plan")
+    random_changes(conn, rng, BASE_AS_OF)
+    as_of = BASE_AS_OF + timedelta(hours=7)
+    plans = capture_plans(conn)
+    refresh(conn, "incremental", as_of=as_of)
+    listed = {name: [p for p in plans if marker in p]
+              for name, marker in (("profile count", "v_computed := v_computed + (SELECT count(*)"),
+                                   ("vanished check", "WITH vanished AS MATERIALIZED"))}
+    for name, statements in listed.items():
+        # planned for the values: the list appears as a literal, never as a parameter ($n)
+        assert any("= ANY ('{" in plan for plan in statements), (name, [p[-800:] for p in statements])
+        assert not [plan for plan in statements if "ANY ($" in plan], name
+    plans.clear()
+    conn.execute("RESET plan_cache_mode")
+    assert_equals_full(conn, as_of)
+
+
 def test_the_listed_compute_is_the_definition_with_its_customer_filter_and_plan_mode_changed(conn):
     """zorina.compute_listed_customer_rows is derived from zorina.compute_customer_rows at
     install: the same source but for the filters a plan made once must be able to use."""

@@ -33,6 +33,12 @@ CREATE OR REPLACE FUNCTION zorina.compute_organizations(
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, public
+-- its statements are planned for the call's list: a full refresh calls it with none (NULL), an
+-- incremental one with the customers of each organization. A cached generic plan, which a
+-- session that ran a few full refreshes settles on, filters every profile of the organization
+-- by `= ANY (list)` one element at a time (a list that is a parameter is not hashed): ~0.1 s
+-- per organization at 50k customers and 460 listed, a 1% incremental at L 6 s -> 21 s
+SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
     v_min_customers_for_workers constant integer :=

@@ -30,6 +30,11 @@ SET search_path = pg_catalog, public
 SET enable_mergejoin = off
 -- saved and restored here; switched off below for whole organizations only
 SET enable_nestloop = on
+-- the vanished-profile check is planned for the call's customers: a generic plan cached after
+-- the whole-organization calls of full refreshes (made with nested loops off) filtered every
+-- stored row of the organization by `= ANY (list)` one element at a time (see
+-- zorina.compute_organizations)
+SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
     v_columns text;
