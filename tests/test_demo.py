@@ -56,20 +56,35 @@ def test_seed_is_deterministic_for_a_seed_and_an_as_of(new_database):
 def test_seeded_booking_and_payment_ids_rise_in_the_order_the_rows_are_generated(new_database):
     """The generator's booking ids are the organization's prefix and a counter in (start_at,
     customer) order, a payment's id its booking's counter: inserts append to both primary keys
-    instead of writing a random page each (a quarter of the seed's time at 200k customers)."""
+    instead of writing a random page each (a quarter of the seed's time at 200k customers).
+    The booking_id and payment_id texts follow the same counter, so the unique (organization_id,
+    booking_id / payment_id) keys are appended to as well (a quarter of an organization's time
+    at 50k customers), and are unique."""
     dsn = seeded_database(new_database, organizations=2, customers=2000, seed=11)
     with psycopg.connect(dsn) as conn:
-        bookings_out_of_order, generated = conn.execute("""
-            SELECT count(*) FILTER (WHERE id <= previous), count(*)
-              FROM (SELECT id, lag(id) OVER (PARTITION BY organization_id ORDER BY start_at, customer_id) AS previous
-                      FROM bookings WHERE booking_id LIKE 'BK%') AS b""").fetchone()
-        payments_out_of_order, paid, distinct_ids = conn.execute("""
-            SELECT count(*) FILTER (WHERE id <= previous), count(*), count(DISTINCT id)
-              FROM (SELECT id, lag(id) OVER (PARTITION BY organization_id ORDER BY booking_id) AS previous
-                      FROM payments) AS p""").fetchone()
+        bookings_out_of_order, booking_ids_out_of_order, generated, distinct_booking_ids = conn.execute("""
+            SELECT count(*) FILTER (WHERE id <= previous),
+                   count(*) FILTER (WHERE booking_id COLLATE "C" <= previous_booking_id COLLATE "C"),
+                   count(*), count(DISTINCT (organization_id, booking_id))
+              FROM (SELECT id, booking_id,
+                           lag(id) OVER by_generation AS previous,
+                           lag(booking_id) OVER by_generation AS previous_booking_id,
+                           organization_id
+                      FROM bookings WHERE booking_id LIKE 'BK%'
+                    WINDOW by_generation AS (PARTITION BY organization_id ORDER BY start_at, customer_id)) AS b""").fetchone()
+        payments_out_of_order, payment_ids_out_of_order, paid, distinct_ids = conn.execute("""
+            SELECT count(*) FILTER (WHERE id <= previous),
+                   count(*) FILTER (WHERE payment_id COLLATE "C" <= previous_payment_id COLLATE "C"),
+                   count(*), count(DISTINCT id)
+              FROM (SELECT id, payment_id,
+                           lag(id) OVER by_booking AS previous,
+                           lag(payment_id) OVER by_booking AS previous_payment_id
+                      FROM payments
+                    WINDOW by_booking AS (PARTITION BY organization_id ORDER BY booking_id)) AS p""").fetchone()
     assert generated > 10000 and paid > 5000
     assert bookings_out_of_order == 0 and payments_out_of_order == 0
-    assert distinct_ids == paid
+    assert booking_ids_out_of_order == 0 and payment_ids_out_of_order == 0
+    assert distinct_ids == paid and distinct_booking_ids == generated
 
 
 def test_seed_refuses_a_bad_as_of_in_one_line(new_database):
