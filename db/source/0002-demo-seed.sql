@@ -146,7 +146,10 @@ BEGIN
         -- So does the booking_id (and the payment's 'PAY-' || booking_id): the unique
         -- (organization_id, booking_id) keys of bookings and payments are appended to, not
         -- written at a random page (by customer, as 'BK<org>-<customer>-<n>' sorted) per row:
-        -- 19-24 s instead of 27-31 s an organization of 50k customers, alternating.
+        -- 19-24 s instead of 27-31 s an organization of 50k customers, alternating. The price:
+        -- each organization's keys grow at the end of its range, not of the index, and such a
+        -- page splits half-full (PostgreSQL fills only the rightmost page to its fillfactor):
+        -- 966 MB instead of 646 MB at 10M bookings (REINDEX packs it, if it matters).
         -- Deterministic: the counter follows (start_at, organization, customer, n); twelve
         -- digits hold any organization's count, so text order is counter order
         SELECT (ids.booking_id_prefix || lpad(to_hex(row_number() OVER insert_order), 20, '0'))::uuid,
