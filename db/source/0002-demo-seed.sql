@@ -143,9 +143,10 @@ BEGIN
         -- primary key and the payments' foreign-key checks a random read and write per row: a
         -- quarter of the seed's time at 200k customers (3% at 1M, where the customer-keyed
         -- indexes dominate).
-        -- So does the booking_id (and the payment's 'PAY-' || booking_id): the unique
-        -- (organization_id, booking_id) keys of bookings and payments are appended to, not
-        -- written at a random page (by customer, as 'BK<org>-<customer>-<n>' sorted) per row:
+        -- So does the booking_id (and the payment's 'PAY-' || booking_id): the unique keys
+        -- (organization_id, booking_id) of bookings and (organization_id, payment_id) of payments
+        -- are appended to, not written at a random page (by customer, as
+        -- 'BK<org>-<customer>-<n>' sorted) per row:
         -- 19-24 s instead of 27-31 s an organization of 50k customers, alternating. The price:
         -- each organization's keys grow at the end of its range, not of the index, and such a
         -- page splits half-full (PostgreSQL fills only the rightmost page to its fillfactor):
