@@ -64,11 +64,17 @@ def seed(dsn, orgs, customers, years, seed, jobs, as_of, as_json):
     started = time.monotonic()
     totals = {"organizations": 0, "customers": 0, "bookings": 0, "payments": 0}
     with connect(dsn, autocommit=True) as conn:
-        if conn.execute("SELECT to_regproc('public.zorina_seed_demo')").fetchone()[0] is None:
-            raise Failure("the demo generator is not installed; run `zorina-db apply --with-source-schema` first")
+        if conn.execute("SELECT to_regproc('public.zorina_seed_demo') IS NULL"
+                        " OR to_regproc('public.zorina_seed_defer_indexes') IS NULL").fetchone()[0]:
+            raise Failure("the demo generator is not installed (or is older than this zorina-db); "
+                          "run `zorina-db apply --with-source-schema` first")
         # history is generated back from this instant: without --as-of the same seed gives the
         # same customers, but bookings near now() fall on the other side of it run to run
         as_of = conn.execute("SELECT coalesce(%s::timestamptz, now())", [as_of]).fetchone()[0]
+        # into empty bookings and payments: without their secondary indexes, built after the load
+        deferred = conn.execute("SELECT zorina_seed_defer_indexes()").fetchone()[0]
+    if deferred:
+        progress(f"loading without {deferred} indexes of the empty bookings and payments tables (built after)")
 
     def seed_one(org: int) -> str:
         with connect(dsn, autocommit=True) as worker:
@@ -78,14 +84,17 @@ def seed(dsn, orgs, customers, years, seed, jobs, as_of, as_json):
     # one organization per call, `jobs` at a time: a progress line each, small transactions
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        for done, summary in enumerate(pool.map(seed_one, range(1, orgs + 1)), start=1):
-            counts = [int(word) for word in summary.replace(",", "").split() if word.isdigit()]
-            for key, count in zip(totals, counts):
-                totals[key] += count
-            progress(f"seeded organization {done}/{orgs}: {totals['customers']} customers, "
-                     f"{totals['bookings']} bookings, {totals['payments']} payments "
-                     f"({time.monotonic() - started:.0f}s)")
+    try:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            for done, summary in enumerate(pool.map(seed_one, range(1, orgs + 1)), start=1):
+                counts = [int(word) for word in summary.replace(",", "").split() if word.isdigit()]
+                for key, count in zip(totals, counts):
+                    totals[key] += count
+                progress(f"seeded organization {done}/{orgs}: {totals['customers']} customers, "
+                         f"{totals['bookings']} bookings, {totals['payments']} payments "
+                         f"({time.monotonic() - started:.0f}s)")
+    finally:  # a failed seeding too: the tables get their indexes back (and an earlier one's)
+        _build_deferred_indexes(dsn, started)
     with connect(dsn, autocommit=True) as conn:
         progress("ANALYZE")
         conn.execute("ANALYZE")
@@ -95,6 +104,17 @@ def seed(dsn, orgs, customers, years, seed, jobs, as_of, as_json):
     else:
         click.echo("seeded: {organizations} organizations, {customers} customers, {bookings} bookings, "
                    "{payments} payments in {seconds}s".format(**totals))
+
+
+def _build_deferred_indexes(dsn: str, started: float) -> None:
+    """Builds what zorina_seed_defer_indexes dropped, one index per statement (a progress line
+    each: at a million customers each takes seconds)."""
+    with connect(dsn, autocommit=True) as conn:
+        names = [row[0] for row in conn.execute(
+            "SELECT index_name FROM zorina_seed_deferred_indexes ORDER BY table_name, index_name")]
+        for built, name in enumerate(names, start=1):
+            conn.execute("SELECT zorina_seed_restore_index(%s)", [name])
+            progress(f"built index {built}/{len(names)}: {name} ({time.monotonic() - started:.0f}s)")
 
 
 SUMMARY_QUERIES = {

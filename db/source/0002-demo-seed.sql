@@ -47,6 +47,7 @@ DECLARE
     v_bookings bigint;
     v_payments bigint;
     v_customers bigint;
+    v_walk_ins bigint;
 BEGIN
     IF orgs < 1 OR customers < 0 OR years < 1 OR first_org < 1 OR v_last > orgs OR first_org > v_last THEN
         RAISE EXCEPTION 'orgs and years must be >= 1, customers >= 0, 1 <= first_org <= last_org <= orgs (got orgs %, customers %, years %, organizations %..%)',
@@ -194,27 +195,34 @@ BEGIN
          ORDER BY slot.start_at, sc.o, sc.c, n
         RETURNING id, organization_id, booking_id, customer_id, location_id, start_at, status,
                   hashtext(booking_id) AS pay_hash
+    ),
+    new_payments AS (
+        INSERT INTO payments (id, organization_id, payment_id, customer_id, booking_id, location_id,
+            amount_money_amount, tip_money_amount, total_money_amount, status, created_at, updated_at)
+        -- the payment's id: the organization's payment prefix and its booking's counter (rising too)
+        SELECT (ids.payment_id_prefix || right(replace(b.id::text, '-', ''), 20))::uuid,
+               b.organization_id, 'PAY-' || b.booking_id, b.customer_id, b.id, b.location_id,
+               money.amount, money.tip, money.amount + coalesce(money.tip, 0),
+               CASE WHEN pay.r_status < 0.92 THEN 'COMPLETED' WHEN pay.r_status < 0.95 THEN 'FAILED'
+                    WHEN pay.r_status < 0.97 THEN 'CANCELED' WHEN pay.r_status < 0.99 THEN 'APPROVED' ELSE 'PENDING' END,
+               (b.start_at + interval '1 hour') AT TIME ZONE 'UTC', (b.start_at + interval '1 hour') AT TIME ZONE 'UTC'
+          FROM new_bookings b
+          JOIN seed_org_ids ids ON ids.organization_id = b.organization_id
+         -- status, amount and tip each from their own ten bits of the booking's hash: a cheap
+         -- service is tipped as often as a dear one, a failed payment can be of any amount
+         CROSS JOIN LATERAL (SELECT (b.pay_hash & 1023) / 1024.0         AS r_status,
+                                    ((b.pay_hash >> 10) & 1023) / 1024.0 AS r_amount,
+                                    ((b.pay_hash >> 20) & 1023) / 1024.0 AS r_tip) AS pay
+         CROSS JOIN LATERAL (SELECT (2500 + floor(pay.r_amount * 9000))::integer AS amount,
+                                    CASE WHEN pay.r_tip < 0.3 THEN NULL
+                                         ELSE (floor(pay.r_tip * 2000))::integer END AS tip) AS money
+         WHERE b.status = 'ACCEPTED' AND b.start_at <= as_of
+        RETURNING 1
     )
-    INSERT INTO payments (id, organization_id, payment_id, customer_id, booking_id, location_id,
-        amount_money_amount, tip_money_amount, total_money_amount, status, created_at, updated_at)
-    -- the payment's id: the organization's payment prefix and its booking's counter (rising too)
-    SELECT (ids.payment_id_prefix || right(replace(b.id::text, '-', ''), 20))::uuid,
-           b.organization_id, 'PAY-' || b.booking_id, b.customer_id, b.id, b.location_id,
-           money.amount, money.tip, money.amount + coalesce(money.tip, 0),
-           CASE WHEN pay.r_status < 0.92 THEN 'COMPLETED' WHEN pay.r_status < 0.95 THEN 'FAILED'
-                WHEN pay.r_status < 0.97 THEN 'CANCELED' WHEN pay.r_status < 0.99 THEN 'APPROVED' ELSE 'PENDING' END,
-           (b.start_at + interval '1 hour') AT TIME ZONE 'UTC', (b.start_at + interval '1 hour') AT TIME ZONE 'UTC'
-      FROM new_bookings b
-      JOIN seed_org_ids ids ON ids.organization_id = b.organization_id
-     -- status, amount and tip each from their own ten bits of the booking's hash: a cheap
-     -- service is tipped as often as a dear one, a failed payment can be of any amount
-     CROSS JOIN LATERAL (SELECT (b.pay_hash & 1023) / 1024.0         AS r_status,
-                                ((b.pay_hash >> 10) & 1023) / 1024.0 AS r_amount,
-                                ((b.pay_hash >> 20) & 1023) / 1024.0 AS r_tip) AS pay
-     CROSS JOIN LATERAL (SELECT (2500 + floor(pay.r_amount * 9000))::integer AS amount,
-                                CASE WHEN pay.r_tip < 0.3 THEN NULL
-                                     ELSE (floor(pay.r_tip * 2000))::integer END AS tip) AS money
-     WHERE b.status = 'ACCEPTED' AND b.start_at <= as_of;
+    -- counted as inserted: counting the organizations' rows afterwards reads every booking when
+    -- the seeding runs without the tables' indexes (zorina_seed_defer_indexes)
+    SELECT (SELECT count(*) FROM new_bookings), (SELECT count(*) FROM new_payments)
+      INTO v_bookings, v_payments;
 
     -- walk-ins: accepted bookings with no profile, and with an unknown customer id
     INSERT INTO bookings (id, organization_id, booking_id, customer_id, location_id, start_at, status,
@@ -225,6 +233,7 @@ BEGIN
            ids.locations[1], as_of - w * interval '1 day', 'ACCEPTED',
            as_of - w * interval '1 day', as_of - w * interval '1 day'
       FROM seed_org_ids ids, generate_series(1, 10) AS w;
+    GET DIAGNOSTICS v_walk_ins = ROW_COUNT;
 
     INSERT INTO referral_profiles (organization_id, square_customer_id, personal_code, referral_code, activated_at)
     SELECT sc.organization_id, sc.square_customer_id, 'REF' || sc.o || 'X' || sc.c, NULL,
@@ -239,11 +248,114 @@ BEGIN
       FROM seed_customers sc WHERE sc.c % 11 = 0;
 
     SELECT count(*) INTO v_customers FROM seed_customers;
-    SELECT count(*) INTO v_bookings FROM bookings
-     WHERE organization_id IN (SELECT md5(seed || ':org:' || o)::uuid FROM generate_series(first_org, v_last) AS o);
-    SELECT count(*) INTO v_payments FROM payments
-     WHERE organization_id IN (SELECT md5(seed || ':org:' || o)::uuid FROM generate_series(first_org, v_last) AS o);
     RETURN format('%s organizations, %s customers, %s bookings, %s payments',
-                  v_last - first_org + 1, v_customers, v_bookings, v_payments);
+                  v_last - first_org + 1, v_customers, v_bookings + v_walk_ins, v_payments);
+END
+$$;
+
+/*
+ * zorina_seed_defer_indexes() -> integer      indexes dropped until the load is done
+ * zorina_seed_restore_index(index_name) -> void / zorina_seed_restore_indexes() -> integer
+ *
+ * A bulk load into empty tables is faster without their indexes, each built once afterwards
+ * by one sort (PostgreSQL's own advice, "Populating a Database"): at 50k customers an
+ * organization spent half its time inserting into the ten indexes of bookings and payments,
+ * each booking a descent and a random page write in the customer- and location-keyed ones.
+ * Deferred: every index of bookings and payments but the primary keys (a foreign key leans on
+ * bookings' and the ids rise, so they are appended to) and any index a foreign key leans on;
+ * a unique key's constraint is dropped and added again (the same name and definition, its
+ * comment too). Only when both tables hold no row: the indexes of a table with data, a
+ * salon's or an earlier seeding's, are never touched.
+ * What was dropped waits in zorina_seed_deferred_indexes, committed, until it is built again:
+ * a seeding that fails or is killed leaves the statements there, and the next `zorina-db seed`
+ * (or `SELECT zorina_seed_restore_indexes()`) builds them. Dev/demo only, like the generator.
+ */
+CREATE TABLE IF NOT EXISTS public.zorina_seed_deferred_indexes (
+    index_name        text PRIMARY KEY,
+    table_name        text NOT NULL,
+    build_statement   text NOT NULL,   -- CREATE INDEX ... or ALTER TABLE ... ADD CONSTRAINT ...
+    comment_statement text             -- COMMENT ON ..., when the index or constraint had one
+);
+
+CREATE OR REPLACE FUNCTION public.zorina_seed_defer_indexes()
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    v_index record;
+    v_deferred integer := 0;
+BEGIN
+    -- a seeding elsewhere holds no lock that would keep the tables empty: take one for the check
+    LOCK TABLE public.bookings, public.payments IN SHARE ROW EXCLUSIVE MODE;
+    IF EXISTS (SELECT FROM public.bookings) OR EXISTS (SELECT FROM public.payments) THEN
+        RETURN 0;
+    END IF;
+    FOR v_index IN
+        SELECT i.indexrelid::regclass::text AS index_name, i.indrelid::regclass::text AS table_name,
+               CASE WHEN con.oid IS NULL THEN pg_get_indexdef(i.indexrelid)
+                    ELSE format('ALTER TABLE %s ADD CONSTRAINT %I %s', i.indrelid::regclass, con.conname,
+                                pg_get_constraintdef(con.oid)) END AS build_statement,
+               CASE WHEN con.oid IS NULL THEN format('DROP INDEX %s', i.indexrelid::regclass)
+                    ELSE format('ALTER TABLE %s DROP CONSTRAINT %I', i.indrelid::regclass, con.conname) END AS drop_statement,
+               CASE WHEN described.comment IS NULL THEN NULL
+                    WHEN con.oid IS NULL THEN format('COMMENT ON INDEX %s IS %L', i.indexrelid::regclass, described.comment)
+                    ELSE format('COMMENT ON CONSTRAINT %I ON %s IS %L', con.conname, i.indrelid::regclass,
+                                described.comment) END AS comment_statement
+          FROM pg_index i
+          LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid
+                                     AND con.contype IN ('u', 'x')
+         CROSS JOIN LATERAL (SELECT CASE WHEN con.oid IS NULL THEN obj_description(i.indexrelid, 'pg_class')
+                                         ELSE obj_description(con.oid, 'pg_constraint') END AS comment) AS described
+         WHERE i.indrelid IN ('public.bookings'::regclass, 'public.payments'::regclass)
+           AND NOT i.indisprimary
+           AND NOT EXISTS (SELECT FROM pg_constraint fk WHERE fk.contype = 'f' AND fk.conindid = i.indexrelid)
+         ORDER BY 2, 1
+    LOOP
+        INSERT INTO public.zorina_seed_deferred_indexes (index_name, table_name, build_statement, comment_statement)
+        VALUES (v_index.index_name, v_index.table_name, v_index.build_statement, v_index.comment_statement);
+        EXECUTE v_index.drop_statement;
+        v_deferred := v_deferred + 1;
+    END LOOP;
+    RETURN v_deferred;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION public.zorina_seed_restore_index(index_name text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    v_deferred public.zorina_seed_deferred_indexes;
+BEGIN
+    DELETE FROM public.zorina_seed_deferred_indexes d WHERE d.index_name = zorina_seed_restore_index.index_name
+    RETURNING * INTO v_deferred;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no index % is waiting to be built', zorina_seed_restore_index.index_name
+            USING ERRCODE = '22023', HINT = 'SELECT index_name FROM zorina_seed_deferred_indexes lists them';
+    END IF;
+    EXECUTE v_deferred.build_statement;
+    IF v_deferred.comment_statement IS NOT NULL THEN
+        EXECUTE v_deferred.comment_statement;
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION public.zorina_seed_restore_indexes()
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    v_index_name text;
+    v_built integer := 0;
+BEGIN
+    FOR v_index_name IN SELECT d.index_name FROM public.zorina_seed_deferred_indexes d ORDER BY d.table_name, d.index_name
+    LOOP
+        PERFORM public.zorina_seed_restore_index(v_index_name);
+        v_built := v_built + 1;
+    END LOOP;
+    RETURN v_built;
 END
 $$;
