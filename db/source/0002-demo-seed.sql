@@ -48,6 +48,7 @@ DECLARE
     v_payments bigint;
     v_customers bigint;
     v_walk_ins bigint;
+    v_org record;
 BEGIN
     IF orgs < 1 OR customers < 0 OR years < 1 OR first_org < 1 OR v_last > orgs OR first_org > v_last THEN
         RAISE EXCEPTION 'orgs and years must be >= 1, customers >= 0, 1 <= first_org <= last_org <= orgs (got orgs %, customers %, years %, organizations %..%)',
@@ -135,94 +136,103 @@ BEGIN
     -- bookings, count and spacing by kind, starting at active_from, some into the future, stored
     -- in start_at order; and
     -- in the same pass one payment per accepted past booking (mostly COMPLETED, tips sometimes
-    -- NULL). One 64-bit hash per booking feeds every random choice (16 bits each).
-    WITH new_bookings AS (
-        INSERT INTO bookings (id, organization_id, booking_id, customer_id, location_id, technician_id,
-            service_variation_id, start_at, status, duration_minutes, customer_note, seller_note,
-            created_at, updated_at)
-        -- the id rises in insert order (not md5 or the random default): 10M random keys made the
-        -- primary key and the payments' foreign-key checks a random read and write per row: a
-        -- quarter of the seed's time at 200k customers (3% at 1M, where the customer-keyed
-        -- indexes dominate).
-        -- So does the booking_id (and the payment's 'PAY-' || booking_id): the unique keys
-        -- (organization_id, booking_id) of bookings and (organization_id, payment_id) of payments
-        -- are appended to, not written at a random page (by customer, as
-        -- 'BK<org>-<customer>-<n>' sorted) per row:
-        -- 19-24 s instead of 27-31 s an organization of 50k customers, alternating. The price:
-        -- each organization's keys grow at the end of its range, not of the index, and such a
-        -- page splits half-full (PostgreSQL fills only the rightmost page to its fillfactor):
-        -- 966 MB instead of 646 MB at 10M bookings (REINDEX packs it, if it matters).
-        -- Deterministic: the counter follows (start_at, organization, customer, n); twelve
-        -- digits hold any organization's count, so text order is counter order
-        SELECT (ids.booking_id_prefix || lpad(to_hex(row_number() OVER insert_order), 20, '0'))::uuid,
-               sc.organization_id,
-               'BK' || sc.o || '-' || lpad((row_number() OVER insert_order)::text, 12, '0'),
-               sc.square_customer_id,
-               ids.locations[1 + (CASE WHEN r.r1 < 0.7 THEN sc.c ELSE n END) % 3],
-               CASE WHEN r.r2 < 0.05 THEN NULL ELSE ids.technicians[1 + (sc.c + (r.r2 * 2)::int) % 5] END,
-               CASE WHEN r.r3 < 0.03 THEN NULL ELSE ids.services[1 + (sc.c + (r.r3 * 3)::int) % 6] END,
-               slot.start_at,
-               CASE WHEN slot.start_at > as_of THEN (CASE WHEN r.r4 < 0.7 THEN 'ACCEPTED' WHEN r.r4 < 0.9 THEN 'PENDING'
-                                                          ELSE 'CANCELLED_BY_CUSTOMER' END)
-                    WHEN r.r4 < 0.80 THEN 'ACCEPTED'
-                    WHEN r.r4 < 0.88 THEN 'CANCELLED_BY_CUSTOMER'
-                    WHEN r.r4 < 0.91 THEN 'CANCELLED_BY_SELLER'
-                    WHEN r.r4 < 0.95 THEN 'NO_SHOW'
-                    WHEN r.r4 < 0.97 THEN 'DECLINED'
-                    ELSE 'PENDING' END,
-               CASE WHEN r.r5 < 0.1 THEN NULL ELSE 30 + 15 * (n % 5) END,
-               CASE WHEN r.r5 < 0.08 THEN 'Please use the quiet room' WHEN r.r5 < 0.10 THEN '   ' END,
-               CASE WHEN r.r5 > 0.95 THEN 'Allergic to latex gloves' END,
-               slot.start_at - interval '5 days', slot.start_at - interval '5 days'
-          FROM seed_customers sc
-          JOIN seed_org_ids ids ON ids.o = sc.o
-         CROSS JOIN LATERAL generate_series(1, CASE sc.kind WHEN 'regular' THEN 80 WHEN 'occasional' THEN 18
-                                                   WHEN 'one-timer' THEN 1 + (sc.c % 2) ELSE 0 END) AS n
-         CROSS JOIN LATERAL (SELECT hashint8extended(sc.customer_key * 100 + n, seed) AS h) AS hashed
-         CROSS JOIN LATERAL (SELECT (hashed.h & 65535) / 65536.0                  AS r1,
-                                    ((hashed.h >> 16) & 65535) / 65536.0          AS r2,
-                                    ((hashed.h >> 32) & 65535) / 65536.0          AS r3,
-                                    ((hashed.h >> 48) & 255) / 256.0              AS r4,
-                                    ((hashed.h >> 56) & 255) / 256.0              AS r5) AS r
-         CROSS JOIN LATERAL (SELECT date_trunc('hour', sc.active_from
-                                     + (n - 1) * CASE sc.kind WHEN 'regular' THEN interval '7 days' ELSE interval '45 days' END
-                                     + r.r1 * interval '6 days') AS start_at) AS slot
-         WHERE slot.start_at < as_of + interval '60 days'
-        WINDOW insert_order AS (ORDER BY slot.start_at, sc.o, sc.c, n)
-         -- in time order, as a booking table fills in production (a sync appends as salons book):
-         -- a range of days is then a range of pages, not one page per customer; the same order
-         -- as the ids' counter (one sort)
-         ORDER BY slot.start_at, sc.o, sc.c, n
-        RETURNING id, organization_id, booking_id, customer_id, location_id, start_at, status,
-                  hashtext(booking_id) AS pay_hash
-    ),
-    new_payments AS (
-        INSERT INTO payments (id, organization_id, payment_id, customer_id, booking_id, location_id,
-            amount_money_amount, tip_money_amount, total_money_amount, status, created_at, updated_at)
-        -- the payment's id: the organization's payment prefix and its booking's counter (rising too)
-        SELECT (ids.payment_id_prefix || right(replace(b.id::text, '-', ''), 20))::uuid,
-               b.organization_id, 'PAY-' || b.booking_id, b.customer_id, b.id, b.location_id,
-               money.amount, money.tip, money.amount + coalesce(money.tip, 0),
-               CASE WHEN pay.r_status < 0.92 THEN 'COMPLETED' WHEN pay.r_status < 0.95 THEN 'FAILED'
-                    WHEN pay.r_status < 0.97 THEN 'CANCELED' WHEN pay.r_status < 0.99 THEN 'APPROVED' ELSE 'PENDING' END,
-               (b.start_at + interval '1 hour') AT TIME ZONE 'UTC', (b.start_at + interval '1 hour') AT TIME ZONE 'UTC'
-          FROM new_bookings b
-          JOIN seed_org_ids ids ON ids.organization_id = b.organization_id
-         -- status, amount and tip each from their own ten bits of the booking's hash: a cheap
-         -- service is tipped as often as a dear one, a failed payment can be of any amount
-         CROSS JOIN LATERAL (SELECT (b.pay_hash & 1023) / 1024.0         AS r_status,
-                                    ((b.pay_hash >> 10) & 1023) / 1024.0 AS r_amount,
-                                    ((b.pay_hash >> 20) & 1023) / 1024.0 AS r_tip) AS pay
-         CROSS JOIN LATERAL (SELECT (2500 + floor(pay.r_amount * 9000))::integer AS amount,
-                                    CASE WHEN pay.r_tip < 0.3 THEN NULL
-                                         ELSE (floor(pay.r_tip * 2000))::integer END AS tip) AS money
-         WHERE b.status = 'ACCEPTED' AND b.start_at <= as_of
-        RETURNING 1
-    )
-    -- counted as inserted: counting the organizations' rows afterwards reads every booking when
-    -- the seeding runs without the tables' indexes (zorina_seed_defer_indexes)
-    SELECT (SELECT count(*) FROM new_bookings), (SELECT count(*) FROM new_payments)
-      INTO v_bookings, v_payments;
+    -- NULL). One 64-bit hash per booking feeds every random choice (16 bits each), as float8
+    -- fractions k / 2^16 (exact, as in numeric, and a tenth of the seed's time cheaper: numeric
+    -- division and conversion took 14% of an organization's load; floor(x + 0.5) rounds halves
+    -- up, as the numeric cast to integer did).
+    -- One organization at a time: its ids (14 uuids in arrays) are then the statement's
+    -- parameters, not columns carried through the sort with every booking.
+    v_bookings := 0;
+    v_payments := 0;
+    FOR v_org IN SELECT * FROM seed_org_ids ORDER BY o LOOP
+        WITH new_bookings AS (
+            INSERT INTO bookings (id, organization_id, booking_id, customer_id, location_id, technician_id,
+                service_variation_id, start_at, status, duration_minutes, customer_note, seller_note,
+                created_at, updated_at)
+            -- the id rises in insert order (not md5 or the random default): 10M random keys made the
+            -- primary key and the payments' foreign-key checks a random read and write per row: a
+            -- quarter of the seed's time at 200k customers (3% at 1M, where the customer-keyed
+            -- indexes dominate).
+            -- So does the booking_id (and the payment's 'PAY-' || booking_id), for a seeding into
+            -- tables with rows, which keeps their indexes (into empty ones `zorina-db seed` builds
+            -- them after the load, zorina_seed_defer_indexes below): the unique keys
+            -- (organization_id, booking_id) of bookings and (organization_id, payment_id) of payments
+            -- are appended to, not written at a random page (by customer, as
+            -- 'BK<org>-<customer>-<n>' sorted) per row:
+            -- 19-24 s instead of 27-31 s an organization of 50k customers, alternating. The price
+            -- there: each organization's keys grow at the end of its range, not of the index, and
+            -- such a page splits half-full (PostgreSQL fills only the rightmost page to its
+            -- fillfactor): 966 MB instead of 646 MB at 10M bookings (REINDEX packs it).
+            -- Deterministic: the counter follows (start_at, organization, customer, n); twelve
+            -- digits hold any organization's count, so text order is counter order
+            SELECT (v_org.booking_id_prefix || lpad(to_hex(row_number() OVER insert_order), 20, '0'))::uuid,
+                   sc.organization_id,
+                   'BK' || sc.o || '-' || lpad((row_number() OVER insert_order)::text, 12, '0'),
+                   sc.square_customer_id,
+                   v_org.locations[1 + (CASE WHEN r.r1 < 0.7 THEN sc.c ELSE n END) % 3],
+                   CASE WHEN r.r2 < 0.05 THEN NULL ELSE v_org.technicians[1 + (sc.c + floor(r.r2 * 2 + 0.5)::int) % 5] END,
+                   CASE WHEN r.r3 < 0.03 THEN NULL ELSE v_org.services[1 + (sc.c + floor(r.r3 * 3 + 0.5)::int) % 6] END,
+                   slot.start_at,
+                   CASE WHEN slot.start_at > as_of THEN (CASE WHEN r.r4 < 0.7 THEN 'ACCEPTED' WHEN r.r4 < 0.9 THEN 'PENDING'
+                                                              ELSE 'CANCELLED_BY_CUSTOMER' END)
+                        WHEN r.r4 < 0.80 THEN 'ACCEPTED'
+                        WHEN r.r4 < 0.88 THEN 'CANCELLED_BY_CUSTOMER'
+                        WHEN r.r4 < 0.91 THEN 'CANCELLED_BY_SELLER'
+                        WHEN r.r4 < 0.95 THEN 'NO_SHOW'
+                        WHEN r.r4 < 0.97 THEN 'DECLINED'
+                        ELSE 'PENDING' END,
+                   CASE WHEN r.r5 < 0.1 THEN NULL ELSE 30 + 15 * (n % 5) END,
+                   CASE WHEN r.r5 < 0.08 THEN 'Please use the quiet room' WHEN r.r5 < 0.10 THEN '   ' END,
+                   CASE WHEN r.r5 > 0.95 THEN 'Allergic to latex gloves' END,
+                   slot.start_at - interval '5 days', slot.start_at - interval '5 days'
+              FROM seed_customers sc
+             CROSS JOIN LATERAL generate_series(1, CASE sc.kind WHEN 'regular' THEN 80 WHEN 'occasional' THEN 18
+                                                       WHEN 'one-timer' THEN 1 + (sc.c % 2) ELSE 0 END) AS n
+             CROSS JOIN LATERAL (SELECT hashint8extended(sc.customer_key * 100 + n, seed) AS h) AS hashed
+             CROSS JOIN LATERAL (SELECT (hashed.h & 65535) / 65536.0::float8          AS r1,
+                                        ((hashed.h >> 16) & 65535) / 65536.0::float8  AS r2,
+                                        ((hashed.h >> 32) & 65535) / 65536.0::float8  AS r3,
+                                        ((hashed.h >> 48) & 255) / 256.0::float8      AS r4,
+                                        ((hashed.h >> 56) & 255) / 256.0::float8      AS r5) AS r
+             CROSS JOIN LATERAL (SELECT date_trunc('hour', sc.active_from
+                                         + (n - 1) * CASE sc.kind WHEN 'regular' THEN interval '7 days' ELSE interval '45 days' END
+                                         + r.r1 * interval '6 days') AS start_at) AS slot
+             WHERE sc.o = v_org.o AND slot.start_at < as_of + interval '60 days'
+            WINDOW insert_order AS (ORDER BY slot.start_at, sc.o, sc.c, n)
+             -- in time order, as a booking table fills in production (a sync appends as salons book):
+             -- a range of days is then a range of pages, not one page per customer; the same order
+             -- as the ids' counter (one sort)
+             ORDER BY slot.start_at, sc.o, sc.c, n
+            RETURNING id, organization_id, booking_id, customer_id, location_id, start_at, status,
+                      hashtext(booking_id) AS pay_hash
+        ),
+        new_payments AS (
+            INSERT INTO payments (id, organization_id, payment_id, customer_id, booking_id, location_id,
+                amount_money_amount, tip_money_amount, total_money_amount, status, created_at, updated_at)
+            -- the payment's id: the organization's payment prefix and its booking's counter (rising too)
+            SELECT (v_org.payment_id_prefix || right(replace(b.id::text, '-', ''), 20))::uuid,
+                   b.organization_id, 'PAY-' || b.booking_id, b.customer_id, b.id, b.location_id,
+                   money.amount, money.tip, money.amount + coalesce(money.tip, 0),
+                   CASE WHEN pay.r_status < 0.92 THEN 'COMPLETED' WHEN pay.r_status < 0.95 THEN 'FAILED'
+                        WHEN pay.r_status < 0.97 THEN 'CANCELED' WHEN pay.r_status < 0.99 THEN 'APPROVED' ELSE 'PENDING' END,
+                   (b.start_at + interval '1 hour') AT TIME ZONE 'UTC', (b.start_at + interval '1 hour') AT TIME ZONE 'UTC'
+              FROM new_bookings b
+             -- status, amount and tip each from their own ten bits of the booking's hash: a cheap
+             -- service is tipped as often as a dear one, a failed payment can be of any amount
+             CROSS JOIN LATERAL (SELECT (b.pay_hash & 1023) / 1024.0::float8         AS r_status,
+                                        ((b.pay_hash >> 10) & 1023) / 1024.0::float8 AS r_amount,
+                                        ((b.pay_hash >> 20) & 1023) / 1024.0::float8 AS r_tip) AS pay
+             CROSS JOIN LATERAL (SELECT (2500 + floor(pay.r_amount * 9000))::integer AS amount,
+                                        CASE WHEN pay.r_tip < 0.3 THEN NULL
+                                             ELSE (floor(pay.r_tip * 2000))::integer END AS tip) AS money
+             WHERE b.status = 'ACCEPTED' AND b.start_at <= as_of
+            RETURNING 1
+        )
+        -- counted as inserted: counting the organizations' rows afterwards reads every booking when
+        -- the seeding runs without the tables' indexes (zorina_seed_defer_indexes)
+        SELECT v_bookings + (SELECT count(*) FROM new_bookings), v_payments + (SELECT count(*) FROM new_payments)
+          INTO v_bookings, v_payments;
+    END LOOP;
 
     -- walk-ins: accepted bookings with no profile, and with an unknown customer id
     INSERT INTO bookings (id, organization_id, booking_id, customer_id, location_id, start_at, status,
@@ -240,9 +250,9 @@ BEGIN
            CASE WHEN sc.c % 2 = 0 THEN sc.active_from + interval '30 days' END
       FROM seed_customers sc WHERE sc.c % 9 = 0;
 
-    INSERT INTO referral_rewards (organization_id, referrer_customer_id, referred_customer_id,
+    INSERT INTO referral_rewards (id, organization_id, referrer_customer_id, referred_customer_id,
         reward_amount_cents, status, created_at)
-    SELECT sc.organization_id, 'C' || lpad(greatest(1, sc.c - 11)::text, 7, '0'), sc.square_customer_id,
+    SELECT md5(seed || ':reward:' || sc.o || ':' || sc.c)::uuid, sc.organization_id, 'C' || lpad(greatest(1, sc.c - 11)::text, 7, '0'), sc.square_customer_id,
            1000, (ARRAY['PAID', 'PAID', 'PENDING', 'FAILED', 'CANCELLED']::"RewardStatus"[])[1 + sc.c % 5],
            sc.active_from + interval '7 days'
       FROM seed_customers sc WHERE sc.c % 11 = 0;
