@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import click
@@ -71,21 +72,30 @@ def seed(dsn, orgs, customers, years, seed, jobs, as_of, as_json):
         # history is generated back from this instant: without --as-of the same seed gives the
         # same customers, but bookings near now() fall on the other side of it run to run
         as_of = conn.execute("SELECT coalesce(%s::timestamptz, now())", [as_of]).fetchone()[0]
-        # into empty bookings and payments: without their secondary indexes, built after the load
+        # into empty bookings and payments: without their indexes but the primary keys, built after
         deferred = conn.execute("SELECT zorina_seed_defer_indexes()").fetchone()[0]
     if deferred:
         progress(f"loading without {deferred} indexes of the empty bookings and payments tables (built after)")
 
-    def seed_one(org: int) -> str:
-        with connect(dsn, autocommit=True) as worker:
-            return worker.execute("SELECT zorina_seed_demo(%s, %s, %s, %s, %s, %s, %s)",
-                                  [orgs, customers, years, seed, as_of, org, org]).fetchone()[0]
+    one_failed = threading.Event()
+
+    def seed_one(org: int) -> str | None:
+        if one_failed.is_set():  # no organization starts after one failed
+            return None
+        try:
+            with connect(dsn, autocommit=True) as worker:
+                return worker.execute("SELECT zorina_seed_demo(%s, %s, %s, %s, %s, %s, %s)",
+                                      [orgs, customers, years, seed, as_of, org, org]).fetchone()[0]
+        except BaseException:
+            one_failed.set()
+            raise
 
     # one organization per call, `jobs` at a time: a progress line each, small transactions
     from concurrent.futures import ThreadPoolExecutor
 
     try:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
+            # in order: a failed organization raises here before any skipped after it is read
             for done, summary in enumerate(pool.map(seed_one, range(1, orgs + 1)), start=1):
                 counts = [int(word) for word in summary.replace(",", "").split() if word.isdigit()]
                 for key, count in zip(totals, counts):

@@ -165,9 +165,9 @@ def _bookings_and_payments_indexes(conn) -> dict:
          WHERE i.indrelid IN ('public.bookings'::regclass, 'public.payments'::regclass)""")}
 
 
-def _seed(dsn: str, seed: int):
-    return CliRunner().invoke(main, ["seed", "--dsn", dsn, "--orgs", "2", "--customers", "400",
-                                     "--seed", str(seed), "--as-of", "2026-06-15 12:00+00"])
+def _seed(dsn: str, seed: int, orgs: int = 2, jobs: int = 2):
+    return CliRunner().invoke(main, ["seed", "--dsn", dsn, "--orgs", str(orgs), "--customers", str(200 * orgs),
+                                     "--jobs", str(jobs), "--seed", str(seed), "--as-of", "2026-06-15 12:00+00"])
 
 
 def test_seed_loads_empty_tables_without_their_indexes_and_builds_them_again(new_database):
@@ -199,14 +199,19 @@ def test_seed_loads_empty_tables_without_their_indexes_and_builds_them_again(new
 
 def test_a_failed_seeding_builds_its_deferred_indexes_again(new_database):
     """The second organization's seeding fails (its organization is already there): the command
-    fails in one line, and the indexes dropped for the load are there again, as they were."""
+    fails in one line, no organization starts after it, and the indexes dropped for the load are
+    there again, as they were."""
     dsn = new_database(template=True)
     with psycopg.connect(dsn, autocommit=True) as conn:
         before = {name: row[1:] for name, row in _bookings_and_payments_indexes(conn).items()}
         conn.execute("INSERT INTO organizations (id, name) VALUES (md5('9:org:2')::uuid, 'in the way')")
-        failed = _seed(dsn, seed=9)
+        failed = _seed(dsn, seed=9, orgs=3, jobs=1)
         assert failed.exit_code != 0 and "already loaded" in failed.output
         assert "Traceback" not in failed.output
+        seeded_organizations = {row[0] for row in conn.execute(
+            "SELECT o FROM generate_series(1, 3) AS o"
+            " WHERE EXISTS (SELECT FROM bookings WHERE organization_id = md5('9:org:' || o)::uuid)")}
+        assert seeded_organizations == {1}
         assert {name: row[1:] for name, row in _bookings_and_payments_indexes(conn).items()} == before
         assert conn.execute("SELECT count(*) FROM zorina_seed_deferred_indexes").fetchone()[0] == 0
 
