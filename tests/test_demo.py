@@ -218,7 +218,8 @@ def test_a_failed_seeding_builds_its_deferred_indexes_again(new_database):
 
 def test_deferred_indexes_left_by_a_killed_seeding_are_built_by_the_next(new_database):
     """A seeding killed mid-load leaves its statements in zorina_seed_deferred_indexes: the next
-    `zorina-db seed` builds them after its own load; an unknown name is refused by name."""
+    `zorina-db seed` builds them after its own load, or zorina_seed_restore_indexes() by hand;
+    an unknown name is refused by name."""
     dsn = new_database(template=True)
     with psycopg.connect(dsn, autocommit=True) as conn:
         before = {name: row[1:] for name, row in _bookings_and_payments_indexes(conn).items()}
@@ -226,6 +227,10 @@ def test_deferred_indexes_left_by_a_killed_seeding_are_built_by_the_next(new_dat
         assert set(_bookings_and_payments_indexes(conn)) == {"bookings_pkey", "payments_pkey"}
         with pytest.raises(psycopg.errors.InvalidParameterValue, match="no index nope is waiting"):
             conn.execute("SELECT zorina_seed_restore_index('nope')")
+        # what a DBA runs by hand: every waiting index built, as it was
+        assert conn.execute("SELECT zorina_seed_restore_indexes()").fetchone()[0] == len(before) - 2
+        assert {name: row[1:] for name, row in _bookings_and_payments_indexes(conn).items()} == before
+        assert conn.execute("SELECT zorina_seed_defer_indexes()").fetchone()[0] == len(before) - 2
         killed_then_again = _seed(dsn, seed=10)
         assert killed_then_again.exit_code == 0, killed_then_again.output
         assert {name: row[1:] for name, row in _bookings_and_payments_indexes(conn).items()} == before

@@ -137,9 +137,8 @@ BEGIN
     -- in start_at order; and
     -- in the same pass one payment per accepted past booking (mostly COMPLETED, tips sometimes
     -- NULL). One 64-bit hash per booking feeds every random choice (16 bits each), as float8
-    -- fractions k / 2^16 (exact, as in numeric, and a tenth of the seed's time cheaper: numeric
-    -- division and conversion took 14% of an organization's load; floor(x + 0.5) rounds halves
-    -- up, as the numeric cast to integer did).
+    -- fractions k / 2^16: exact, as in numeric, whose division and conversion took 14% of an
+    -- organization's load; floor(x + 0.5) rounds halves up, as the numeric cast to integer did.
     -- One organization at a time: its ids (14 uuids in arrays) are then the statement's
     -- parameters, not columns carried through the sort with every booking.
     v_bookings := 0;
@@ -163,8 +162,8 @@ BEGIN
             -- there: each organization's keys grow at the end of its range, not of the index, and
             -- such a page splits half-full (PostgreSQL fills only the rightmost page to its
             -- fillfactor): 966 MB instead of 646 MB at 10M bookings (REINDEX packs it).
-            -- Deterministic: the counter follows (start_at, organization, customer, n); twelve
-            -- digits hold any organization's count, so text order is counter order
+            -- Deterministic: the counter follows (start_at, customer, n) within the organization;
+            -- twelve digits hold any organization's count, so text order is counter order
             SELECT (v_org.booking_id_prefix || lpad(to_hex(row_number() OVER insert_order), 20, '0'))::uuid,
                    sc.organization_id,
                    'BK' || sc.o || '-' || lpad((row_number() OVER insert_order)::text, 12, '0'),
@@ -198,11 +197,11 @@ BEGIN
                                          + (n - 1) * CASE sc.kind WHEN 'regular' THEN interval '7 days' ELSE interval '45 days' END
                                          + r.r1 * interval '6 days') AS start_at) AS slot
              WHERE sc.o = v_org.o AND slot.start_at < as_of + interval '60 days'
-            WINDOW insert_order AS (ORDER BY slot.start_at, sc.o, sc.c, n)
+            WINDOW insert_order AS (ORDER BY slot.start_at, sc.c, n)
              -- in time order, as a booking table fills in production (a sync appends as salons book):
              -- a range of days is then a range of pages, not one page per customer; the same order
              -- as the ids' counter (one sort)
-             ORDER BY slot.start_at, sc.o, sc.c, n
+             ORDER BY slot.start_at, sc.c, n
             RETURNING id, organization_id, booking_id, customer_id, location_id, start_at, status,
                       hashtext(booking_id) AS pay_hash
         ),
