@@ -58,9 +58,9 @@ def test_seeded_booking_and_payment_ids_rise_in_the_order_the_rows_are_generated
     """The generator's booking ids are the organization's prefix and a counter in (start_at,
     customer) order, a payment's id its booking's counter: inserts append to both primary keys
     instead of writing a random page each (a quarter of the seed's time at 200k customers).
-    The booking_id and payment_id texts follow the same counter, so the unique (organization_id,
-    booking_id / payment_id) keys are appended to as well (a quarter of an organization's time
-    at 50k customers), and are unique."""
+    The booking_id and payment_id texts follow the same counter, so a seeding into tables with
+    rows (which keep their indexes) appends to the unique (organization_id, booking_id /
+    payment_id) keys as well (a quarter of an organization's time at 50k customers); unique."""
     dsn = seeded_database(new_database, organizations=2, customers=2000, seed=11)
     with psycopg.connect(dsn) as conn:
         bookings_out_of_order, booking_ids_out_of_order, generated, distinct_booking_ids = conn.execute("""
@@ -165,6 +165,11 @@ def _bookings_and_payments_indexes(conn) -> dict:
          WHERE i.indrelid IN ('public.bookings'::regclass, 'public.payments'::regclass)""")}
 
 
+def _index_definitions(conn) -> dict:
+    """The same without the oids: what a rebuilt index must have as it had before."""
+    return {name: row[1:] for name, row in _bookings_and_payments_indexes(conn).items()}
+
+
 def _seed(dsn: str, seed: int, orgs: int = 2, jobs: int = 2):
     return CliRunner().invoke(main, ["seed", "--dsn", dsn, "--orgs", str(orgs), "--customers", str(200 * orgs),
                                      "--jobs", str(jobs), "--seed", str(seed), "--as-of", "2026-06-15 12:00+00"])
@@ -203,7 +208,7 @@ def test_a_failed_seeding_builds_its_deferred_indexes_again(new_database):
     there again, as they were."""
     dsn = new_database(template=True)
     with psycopg.connect(dsn, autocommit=True) as conn:
-        before = {name: row[1:] for name, row in _bookings_and_payments_indexes(conn).items()}
+        before = _index_definitions(conn)
         conn.execute("INSERT INTO organizations (id, name) VALUES (md5('9:org:2')::uuid, 'in the way')")
         failed = _seed(dsn, seed=9, orgs=3, jobs=1)
         assert failed.exit_code != 0 and "already loaded" in failed.output
@@ -212,7 +217,7 @@ def test_a_failed_seeding_builds_its_deferred_indexes_again(new_database):
             "SELECT o FROM generate_series(1, 3) AS o"
             " WHERE EXISTS (SELECT FROM bookings WHERE organization_id = md5('9:org:' || o)::uuid)")}
         assert seeded_organizations == {1}
-        assert {name: row[1:] for name, row in _bookings_and_payments_indexes(conn).items()} == before
+        assert _index_definitions(conn) == before
         assert conn.execute("SELECT count(*) FROM zorina_seed_deferred_indexes").fetchone()[0] == 0
 
 
@@ -222,15 +227,15 @@ def test_deferred_indexes_left_by_a_killed_seeding_are_built_by_the_next(new_dat
     an unknown name is refused by name."""
     dsn = new_database(template=True)
     with psycopg.connect(dsn, autocommit=True) as conn:
-        before = {name: row[1:] for name, row in _bookings_and_payments_indexes(conn).items()}
+        before = _index_definitions(conn)
         assert conn.execute("SELECT zorina_seed_defer_indexes()").fetchone()[0] == len(before) - 2
         assert set(_bookings_and_payments_indexes(conn)) == {"bookings_pkey", "payments_pkey"}
         with pytest.raises(psycopg.errors.InvalidParameterValue, match="no index nope is waiting"):
             conn.execute("SELECT zorina_seed_restore_index('nope')")
         # what a DBA runs by hand: every waiting index built, as it was
         assert conn.execute("SELECT zorina_seed_restore_indexes()").fetchone()[0] == len(before) - 2
-        assert {name: row[1:] for name, row in _bookings_and_payments_indexes(conn).items()} == before
+        assert _index_definitions(conn) == before
         assert conn.execute("SELECT zorina_seed_defer_indexes()").fetchone()[0] == len(before) - 2
         killed_then_again = _seed(dsn, seed=10)
         assert killed_then_again.exit_code == 0, killed_then_again.output
-        assert {name: row[1:] for name, row in _bookings_and_payments_indexes(conn).items()} == before
+        assert _index_definitions(conn) == before
