@@ -8,6 +8,7 @@ of full. The physical row versions (xmin) are compared too.
 """
 
 import random
+import re
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -240,9 +241,16 @@ def test_leader_statements_are_planned_for_their_customer_list_in_a_session_of_g
               for name, marker in (("profile count", "v_computed := v_computed + (SELECT count(*)"),
                                    ("vanished check", "WITH vanished AS MATERIALIZED"))}
     for name, statements in listed.items():
-        # planned for the values: the list appears as a literal, never as a parameter ($n)
-        assert any("= ANY ('{" in plan for plan in statements), (name, [p[-800:] for p in statements])
-        assert not [plan for plan in statements if "ANY ($" in plan], name
+        # planned for the values: never a parameter ($n) in the plan's conditions (the vanished
+        # check is built with EXECUTE, planned for each call's values: its query text names $1
+        # and $2, its plan does not)
+        assert statements, name
+        conditions = [line for plan in statements for line in plan.splitlines()
+                      if re.search(r"(Cond|Filter):", line)]
+        assert not [line for line in conditions if "$" in line], name
+    # the list appears as a literal in the profile count
+    assert any("= ANY ('{" in line for plan in listed["profile count"] for line in plan.splitlines()), \
+        [p[-800:] for p in listed["profile count"]]
     plans.clear()
     conn.execute("RESET plan_cache_mode")
     assert_equals_full(conn, as_of)
@@ -277,6 +285,25 @@ def test_a_bad_listed_customers_setting_is_refused_and_changes_nothing(conn, set
     assert "many" in str(refused.value) and setting in str(refused.value)
     assert table_rows(conn) == before
     assert conn.execute("SELECT count(*) AS n FROM zorina.dirty_keys").fetchone()["n"] > 0
+
+
+def test_merge_of_listed_customers_refuses_arrays_out_of_step_and_changes_nothing(conn):
+    # the incremental refresh merges the listed customers of every organization by one call,
+    # each customer with its organization at the same position: a customer without one is an
+    # error that names both counts, before any row is touched
+    load(conn, generate(10, BASE_AS_OF, n_orgs=1, customers_per_org=20))
+    refresh(conn, "full", as_of=BASE_AS_OF)
+    org = conn.execute("SELECT id FROM organizations").fetchone()["id"]
+    before = table_rows(conn)
+    with pytest.raises(psycopg.errors.InvalidParameterValue) as refused, conn.transaction():
+        conn.execute("SELECT zorina.prepare_computed_rows()")  # (dropped at commit)
+        conn.execute("""INSERT INTO pg_temp.zorina_computed (organization_id, square_customer_id, given_name)
+                        SELECT organization_id, square_customer_id, 'Changed' FROM customer_analytics""")
+        conn.execute("""SELECT * FROM zorina.merge_computed_rows(
+                            ARRAY[%s]::uuid[], ARRAY(SELECT square_customer_id FROM customer_analytics LIMIT 2))""",
+                     [org])
+    assert "2 listed customers but 1 organizations" in str(refused.value)
+    assert table_rows(conn) == before
 
 
 def test_time_alone_moves_segments_exactly(conn):

@@ -73,7 +73,14 @@ DECLARE
     v_dirty_customers text[];
     v_whole_organization boolean;
     v_customers text[];
-    v_org_rows_changed bigint;
+    -- the listed customers of every listed organization as (organization, customer) pairs
+    v_listed_pair_organizations uuid[];
+    v_listed_pair_customers text[];
+    -- per listed organization, the segments of its listed customers' rows before / after the merge
+    v_segments_left_by_org jsonb := '{}';
+    v_segments_joined_by_org jsonb := '{}';
+    -- the listed organizations with a row the merge inserted, updated or deleted
+    v_merged_organizations uuid[] := ARRAY[]::uuid[];
     v_all_claimed_ids bigint[] := ARRAY[]::bigint[];
     v_refreshed uuid[] := ARRAY[]::uuid[];
     v_whole_organizations uuid[] := ARRAY[]::uuid[];
@@ -203,32 +210,38 @@ BEGIN
 
         -- 3a. organizations with a few customers to recompute: all their customers computed by
         --     one statement (in parallel workers when there are enough of them), the rows that
-        --     changed staged in pg_temp.zorina_computed; then, per organization, the merge, the
-        --     time-relative pass of everyone else and the segment counts
+        --     changed staged in pg_temp.zorina_computed, and merged by one call (each merge
+        --     plans its statements anew: ~5 ms an organization when merged one by one); then,
+        --     per organization, the time-relative pass of everyone else and the segment counts
         IF cardinality(v_listed_organizations) > 0 THEN
             v_result.customers_recomputed := v_result.customers_recomputed
                 + zorina.compute_organizations(v_listed_organizations, v_as_of, v_listed_customers);
-        END IF;
-        FOREACH v_scope_org IN ARRAY v_listed_organizations LOOP
-            v_customers := ARRAY(SELECT jsonb_array_elements_text(v_listed_customers -> v_scope_org::text));
-            v_org_rows_changed := 0;
-            v_segments_left := ARRAY[]::text[];
-            v_segments_joined := ARRAY[]::text[];
-            IF cardinality(v_customers) > 0 THEN
+            -- every listed customer with its organization, the two arrays in step
+            SELECT coalesce(array_agg(listed.organization_id::uuid), ARRAY[]::uuid[]),
+                   coalesce(array_agg(customer.id), ARRAY[]::text[])
+              INTO v_listed_pair_organizations, v_listed_pair_customers
+              FROM jsonb_each(v_listed_customers) AS listed(organization_id, customers)
+             CROSS JOIN LATERAL jsonb_array_elements_text(listed.customers) AS customer(id);
+            IF cardinality(v_listed_pair_customers) > 0 THEN
                 -- the segments the listed customers are in before and after the merge: the
-                -- segment counts follow by the difference (no recount of the organization)
-                v_segments_left := ARRAY(SELECT ca.customer_segment FROM public.customer_analytics ca
-                                          WHERE ca.organization_id = v_scope_org
-                                            AND ca.square_customer_id = ANY (v_customers));
-                v_merge := zorina.merge_computed_rows(ARRAY[v_scope_org], v_customers);
+                -- segment counts follow by the difference (no recount of the organizations)
+                v_segments_left_by_org := zorina.segments_of_listed_customers(
+                    v_listed_pair_organizations, v_listed_pair_customers);
+                v_merge := zorina.merge_computed_rows(v_listed_pair_organizations, v_listed_pair_customers);
                 v_result.rows_inserted := v_result.rows_inserted + v_merge.rows_inserted;
                 v_result.rows_updated  := v_result.rows_updated + v_merge.rows_updated;
                 v_result.rows_deleted  := v_result.rows_deleted + v_merge.rows_deleted;
-                v_org_rows_changed := v_merge.rows_inserted + v_merge.rows_updated + v_merge.rows_deleted;
-                v_segments_joined := ARRAY(SELECT ca.customer_segment FROM public.customer_analytics ca
-                                            WHERE ca.organization_id = v_scope_org
-                                              AND ca.square_customer_id = ANY (v_customers));
+                v_merged_organizations := v_merge.changed_organization_ids;
+                v_segments_joined_by_org := zorina.segments_of_listed_customers(
+                    v_listed_pair_organizations, v_listed_pair_customers);
             END IF;
+        END IF;
+        FOREACH v_scope_org IN ARRAY v_listed_organizations LOOP
+            v_customers := ARRAY(SELECT jsonb_array_elements_text(v_listed_customers -> v_scope_org::text));
+            v_segments_left := ARRAY(SELECT jsonb_array_elements_text(
+                                         coalesce(v_segments_left_by_org -> v_scope_org::text, '[]')));
+            v_segments_joined := ARRAY(SELECT jsonb_array_elements_text(
+                                           coalesce(v_segments_joined_by_org -> v_scope_org::text, '[]')));
 
             -- everyone else: only time moved for them
             SELECT coalesce(array_agg(m.customer_id), ARRAY[]::text[]),
@@ -237,10 +250,9 @@ BEGIN
               INTO v_time_moved, v_time_segments_left, v_time_segments_joined
               FROM zorina.refresh_time_relative(v_scope_org, v_as_of) AS m;
             v_result.rows_updated := v_result.rows_updated + cardinality(v_time_moved);
-            v_org_rows_changed := v_org_rows_changed + cardinality(v_time_moved);
 
             -- segment counts and RFM ranks move only when some row of the organization moved
-            IF v_org_rows_changed > 0 THEN
+            IF v_scope_org = ANY (v_merged_organizations) OR cardinality(v_time_moved) > 0 THEN
                 PERFORM zorina.shift_segment_counts(v_scope_org, v_segments_left || v_time_segments_left,
                                                     v_segments_joined || v_time_segments_joined);
                 v_moved_organizations := v_moved_organizations || v_scope_org;

@@ -1,53 +1,85 @@
 /*
- * zorina.merge_computed_rows(organization_ids, customer_ids) -> rows_inserted, rows_updated, rows_deleted
+ * zorina.merge_computed_rows(organization_ids, customer_ids)
+ *   -> rows_inserted, rows_updated, rows_deleted, changed_organization_ids
  *
  * Brings public.customer_analytics in line with the rows in pg_temp.zorina_computed (filled by
- * zorina.compute_organizations) for the given organizations, or only the listed customers of
- * them (the staging table may hold rows of other organizations too: they are left for their
- * own merge):
+ * zorina.compute_organizations) for the given organizations whole (customer_ids NULL), or for
+ * listed customers only: then customer_ids[i] is a customer of organization_ids[i] (the two
+ * arrays in step, one entry per customer; the listed customers of every organization of an
+ * incremental refresh merged by one call). The staging table may hold rows of other
+ * organizations or customers too: they are left for their own merge.
  *   - updates a row only when one of its metric values differs (IS DISTINCT FROM), so an
  *     unchanged customer costs no write and keeps its updated_at;
  *   - inserts rows for new profiles;
  *   - deletes rows whose profile no longer exists in square_existing_clients.
+ * changed_organization_ids: the organizations with a row inserted, updated or deleted.
  * RFM columns are merged with a whole organization (the compute ranks it); for listed customers
  * they are left alone (zorina.refresh_rfm ranks the stored rows afterwards). created_at /
  * updated_at are bookkeeping: never copied.
  * The column list is read from the catalog (zorina.metric_columns), so a column added to the
  * table by a migration is merged without touching this function.
- * Every statement names the organization (and the customers) explicitly: joined on the staging
+ * Every statement names the organizations (and the customers) explicitly: joined on the staging
  * table's keys alone, the planner walked the whole primary key of customer_analytics once per
  * organization (20 organizations x 1M rows at L).
  */
--- the one-organization signature it had before (re-runnable: gone after the first install)
+-- the signatures it had before (re-runnable: gone after the first install; the OUT
+-- parameters are part of the result type, so CREATE OR REPLACE cannot add one)
 DROP FUNCTION IF EXISTS zorina.merge_computed_rows(uuid, text[]);
+DO $drop$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
+                WHERE p.oid = to_regprocedure('zorina.merge_computed_rows(uuid[], text[])')
+                  AND NOT 'changed_organization_ids' = ANY (p.proargnames)) THEN
+        DROP FUNCTION zorina.merge_computed_rows(uuid[], text[]);
+    END IF;
+END
+$drop$;
 
 CREATE OR REPLACE FUNCTION zorina.merge_computed_rows(
     p_organization_ids uuid[], p_customer_ids text[],
-    OUT rows_inserted bigint, OUT rows_updated bigint, OUT rows_deleted bigint)
+    OUT rows_inserted bigint, OUT rows_updated bigint, OUT rows_deleted bigint,
+    OUT changed_organization_ids uuid[])
 LANGUAGE plpgsql
 SET search_path = pg_catalog, public
 -- no merge joins: they sort the wide staging rows first (25 ms vs 8 ms per 10k)
 SET enable_mergejoin = off
 -- saved and restored here; switched off below for whole organizations only
 SET enable_nestloop = on
--- the vanished-profile check is planned for the call's customers: a generic plan cached after
--- the whole-organization calls of full refreshes (made with nested loops off) filtered every
--- stored row of the organization by `= ANY (list)` one element at a time (see
--- zorina.compute_organizations)
-SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
     v_columns text;
     v_stored  text;
     v_fresh   text;
+    -- which rows the statements below may touch: a condition on the row %1$s (t: stored, c: staged)
+    v_in_scope text;
+    -- the organizations named once more inside the joins, for the planner to restrict each side
+    -- of a hash join to them; nothing for listed customers, whose organization array has one
+    -- entry per customer: `= ANY` of it in an index probe's condition is costed (and run) as that
+    -- many index searches per probe, and the planner then hashed all of customer_analytics and
+    -- square_existing_clients instead (S, 1%: ~190 ms instead of ~10 ms)
+    v_same_organizations text;
+    v_updated_organizations uuid[];
+    v_inserted_organizations uuid[];
+    v_deleted_organizations uuid[];
 BEGIN
-    -- Whole organizations: hash joins only. A first load into a freshly analyzed empty table got
-    -- a nested-loop anti join whose inner seq scan re-read every page the INSERT itself had
-    -- added, once per row (17 s instead of 1 s for 40k rows). A few listed customers keep their
-    -- index probes (a hash anti join would read every profile of the table). The function's
-    -- SET clause puts the caller's value back on exit.
     IF p_customer_ids IS NULL THEN
+        -- Whole organizations: hash joins only. A first load into a freshly analyzed empty table
+        -- got a nested-loop anti join whose inner seq scan re-read every page the INSERT itself
+        -- had added, once per row (17 s instead of 1 s for 40k rows). A few listed customers keep
+        -- their index probes (a hash anti join would read every profile of the table). The
+        -- function's SET clause puts the caller's value back on exit.
         PERFORM set_config('enable_nestloop', 'off', true);
+        v_in_scope := '%1$s.organization_id = ANY ($1)';
+        v_same_organizations := '%1$s.organization_id = ANY ($1)';
+    ELSIF cardinality(p_customer_ids) IS DISTINCT FROM cardinality(p_organization_ids) THEN
+        RAISE EXCEPTION 'zorina.merge_computed_rows: % listed customers but % organizations',
+                cardinality(p_customer_ids), coalesce(cardinality(p_organization_ids), 0)
+            USING ERRCODE = '22023', HINT = 'pass each listed customer''s organization at the same position';
+    ELSE
+        -- the listed (organization, customer) pairs, probed by the primary key
+        v_in_scope := '(%1$s.organization_id, %1$s.square_customer_id) IN
+                           (SELECT l.organization_id, l.customer_id FROM unnest($1, $2) AS l(organization_id, customer_id))';
+        v_same_organizations := 'true';
     END IF;
 
     SELECT string_agg(quote_ident(name), ', '),
@@ -62,52 +94,67 @@ BEGIN
         ANALYZE pg_temp.zorina_computed (organization_id, square_customer_id);
     END IF;
 
+    -- (statements built here and planned for the call's arrays: EXECUTE plans every time)
     EXECUTE format(
-        'UPDATE public.customer_analytics t
-            SET (%1$s) = ROW(%3$s), updated_at = now()
-           FROM pg_temp.zorina_computed c
-          WHERE t.organization_id = ANY ($1)
-            AND ($2 IS NULL OR t.square_customer_id = ANY ($2))
-            AND t.organization_id = c.organization_id
-            AND t.square_customer_id = c.square_customer_id
-            AND (%2$s) IS DISTINCT FROM (%3$s)',
-        v_columns, v_stored, v_fresh)
-    USING p_organization_ids, p_customer_ids;
-    GET DIAGNOSTICS rows_updated = ROW_COUNT;
+        'WITH updated AS (
+             UPDATE public.customer_analytics t
+                SET (%1$s) = ROW(%3$s), updated_at = now()
+               FROM pg_temp.zorina_computed c
+              WHERE %4$s
+                AND t.organization_id = c.organization_id
+                AND t.square_customer_id = c.square_customer_id
+                AND (%2$s) IS DISTINCT FROM (%3$s)
+             RETURNING t.organization_id)
+         SELECT count(*), array_agg(DISTINCT u.organization_id) FROM updated u',
+        v_columns, v_stored, v_fresh, format(v_in_scope, 't'))
+      INTO rows_updated, v_updated_organizations
+      USING p_organization_ids, p_customer_ids;
 
     EXECUTE format(
-        'INSERT INTO public.customer_analytics (organization_id, square_customer_id, %1$s)
-         SELECT c.organization_id, c.square_customer_id, %2$s
-           FROM pg_temp.zorina_computed c
-          WHERE c.organization_id = ANY ($1)  -- the staging table may hold other organizations
-            AND NOT EXISTS (SELECT 1 FROM public.customer_analytics t
-                             WHERE t.organization_id = ANY ($1)
-                               AND ($2 IS NULL OR t.square_customer_id = ANY ($2))
-                               AND t.organization_id = c.organization_id
-                               AND t.square_customer_id = c.square_customer_id)',
-        v_columns, v_fresh)
-    USING p_organization_ids, p_customer_ids;
-    GET DIAGNOSTICS rows_inserted = ROW_COUNT;
+        'WITH inserted AS (
+             INSERT INTO public.customer_analytics (organization_id, square_customer_id, %1$s)
+             SELECT c.organization_id, c.square_customer_id, %2$s
+               FROM pg_temp.zorina_computed c
+              WHERE %3$s  -- the staging table may hold other organizations and customers
+                AND NOT EXISTS (SELECT 1 FROM public.customer_analytics t
+                                 WHERE %4$s
+                                   AND t.organization_id = c.organization_id
+                                   AND t.square_customer_id = c.square_customer_id)
+             RETURNING organization_id)
+         SELECT count(*), array_agg(DISTINCT i.organization_id) FROM inserted i',
+        v_columns, v_fresh, format(v_in_scope, 'c'), format(v_same_organizations, 't'))
+      INTO rows_inserted, v_inserted_organizations
+      USING p_organization_ids, p_customer_ids;
 
     -- vanished profiles: keys first, from the two primary keys alone (index-only scans), then
     -- the rows; deleting straight from the anti join read every wide row of the organizations
     -- to find, usually, none (0.5 s per four organizations of 50k)
-    WITH vanished AS MATERIALIZED (
-        SELECT t.organization_id, t.square_customer_id
-          FROM public.customer_analytics t
-         WHERE t.organization_id = ANY (p_organization_ids)
-           AND (p_customer_ids IS NULL OR t.square_customer_id = ANY (p_customer_ids))
-           AND NOT EXISTS (SELECT 1 FROM public.square_existing_clients s
-                            WHERE s.organization_id = ANY (p_organization_ids)  -- for the planner
-                              AND s.organization_id = t.organization_id
-                              AND s.square_customer_id = t.square_customer_id)
-    )
-    DELETE FROM public.customer_analytics t
-     USING vanished v
-     WHERE t.organization_id = ANY (p_organization_ids)  -- when some vanished: these rows at most
-       AND t.organization_id = v.organization_id
-       AND t.square_customer_id = v.square_customer_id;
-    GET DIAGNOSTICS rows_deleted = ROW_COUNT;
+    EXECUTE format(
+        'WITH vanished AS MATERIALIZED (
+             SELECT t.organization_id, t.square_customer_id
+               FROM public.customer_analytics t
+              WHERE %1$s
+                AND NOT EXISTS (SELECT 1 FROM public.square_existing_clients s
+                                 WHERE %2$s
+                                   AND s.organization_id = t.organization_id
+                                   AND s.square_customer_id = t.square_customer_id)
+         ),
+         deleted AS (
+             DELETE FROM public.customer_analytics t
+              USING vanished v
+              WHERE %3$s  -- when some vanished: these rows at most
+                AND t.organization_id = v.organization_id
+                AND t.square_customer_id = v.square_customer_id
+             RETURNING t.organization_id)
+         SELECT count(*), array_agg(DISTINCT d.organization_id) FROM deleted d',
+        format(v_in_scope, 't'), format(v_same_organizations, 's'), format(v_same_organizations, 't'))
+      INTO rows_deleted, v_deleted_organizations
+      USING p_organization_ids, p_customer_ids;
+
+    changed_organization_ids := ARRAY(
+        SELECT DISTINCT changed.organization_id
+          FROM unnest(coalesce(v_updated_organizations, '{}') || coalesce(v_inserted_organizations, '{}')
+                      || coalesce(v_deleted_organizations, '{}')) AS changed(organization_id));
 
     -- A first load (or a mass delete) leaves the statistics saying the table is empty; the next
     -- joins against it would go quadratic (seen: 105 s instead of 10 s). Refresh the
