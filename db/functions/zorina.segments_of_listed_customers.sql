@@ -13,6 +13,9 @@ CREATE OR REPLACE FUNCTION zorina.segments_of_listed_customers(p_organization_id
 RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, public
+-- the pairs made unique by a sort, so that the primary key is probed in its order (see
+-- zorina.merge_computed_rows)
+SET enable_hashagg = off
 AS $$
     SELECT coalesce(jsonb_object_agg(per_organization.organization_id, per_organization.segments), '{}')
       FROM (SELECT ca.organization_id, jsonb_agg(ca.customer_segment) AS segments
