@@ -305,3 +305,21 @@ def test_the_report_states_the_temporary_files_and_the_full_refreshes_after_the_
     (tmp_path / "S.json").write_text(json.dumps(result))
     report = write_report(tmp_path, tmp_path / "benchmarks.md").read_text()
     assert "right after each (seconds per run): 0.50 then 7.00, 0.60 then 7.50." in report
+
+
+def test_the_growth_from_s_to_l_names_both_runs_and_how_the_floor_grew(tmp_path):
+    # the growth target is a ratio across two runs, possibly hours apart on a machine whose speed
+    # moves: the report says which runs, and how much the floor itself grew between them
+    small = json.loads((Path(bench_main.__file__).parent / "results" / "S.json").read_text())
+    large = json.loads(json.dumps(small))
+    large.update(scale="L", date="2026-01-02T03:04:05+00:00")
+    small["date"] = "2026-01-01T00:00:00+00:00"
+    large["data"]["bookings"] = small["data"]["bookings"] * 10
+    large["cases"]["floor"]["median_s"] = small["cases"]["floor"]["median_s"] * 20
+    large["cases"]["ours_full_unchanged"]["median_s"] = small["cases"]["ours_full_unchanged"]["median_s"] * 13
+    (tmp_path / "S.json").write_text(json.dumps(small))
+    (tmp_path / "L.json").write_text(json.dumps(large))
+    report = write_report(tmp_path, tmp_path / "benchmarks.md").read_text()
+    assert ("Growth S -> L: 10.0x the bookings, 13.0x the time of a full refresh (target <= 12x: missed; "
+            "worse than linear). A ratio across two runs (S 2026-01-01T00:00, L 2026-01-02T03:04): "
+            "the floor grew 20.0x between them.") in report
