@@ -256,6 +256,29 @@ def test_leader_statements_are_planned_for_their_customer_list_in_a_session_of_g
     assert_equals_full(conn, as_of)
 
 
+def test_an_incremental_run_never_plans_recents_safety_net(conn):
+    # recent's extra branches (every source row written in 90 days) are their own statement, run
+    # in recent mode only. As branches behind `p_recent AND` of the statement an incremental run
+    # uses, a generic plan kept them behind one-time filters, one under a Gather: each call
+    # started two parallel workers to find the filter false (L: 0.5 s of a run with nothing
+    # changed). force_generic_plan stands for a session that settled on the generic plan.
+    rng = random.Random(707)
+    load(conn, generate(707, BASE_AS_OF, n_orgs=2, customers_per_org=150))
+    refresh(conn, "full", as_of=BASE_AS_OF)
+    conn.execute("SET plan_cache_mode = force_generic_plan")
+    random_changes(conn, rng, BASE_AS_OF)
+    as_of = BASE_AS_OF + timedelta(hours=7)
+    plans = capture_plans(conn)
+    refresh(conn, "incremental", as_of=as_of)
+    listing = [p for p in plans if "window_edges AS" in p]
+    assert listing
+    for plan in listing:
+        assert "One-Time Filter" not in plan and "referral_rewards" not in plan, plan[-2000:]
+    plans.clear()
+    conn.execute("RESET plan_cache_mode")
+    assert_equals_full(conn, as_of)
+
+
 def test_the_listed_compute_is_the_definition_with_its_customer_filter_and_plan_mode_changed(conn):
     """zorina.compute_listed_customer_rows is derived from zorina.compute_customer_rows at
     install: the same source but for the filters a plan made once must be able to use."""

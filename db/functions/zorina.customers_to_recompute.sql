@@ -22,14 +22,60 @@ RETURNS text[]
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, public
 SET TimeZone = 'UTC'
--- planned once per session, not per organization: with custom plans (what the plan cache kept
--- choosing for it) every call planned this statement again, ~2 ms of a ~4 ms call (S, 1%
--- changed: 50 ms vs 33 ms for ten organizations). The generic plan is the custom one's shape:
--- index range scans per window edge, key probes for the dirty customers' codes and referrals,
--- and recent's branches behind a one-time filter on p_recent
-SET plan_cache_mode = force_generic_plan
+-- (no plan_cache_mode = force_generic_plan: planned once, a customer list that is a parameter is
+-- searched element by element for every row it filters; L, twenty lists of ~450: 34-39 s
+-- against 0.3-0.4 s with plans made for each call's list)
 AS $$
+DECLARE
+    -- recent's safety net, read only in recent mode: its own statement, so that an incremental
+    -- call neither plans it nor runs it. As branches of the statement below behind `p_recent AND`,
+    -- a generic plan (which the plan cache may settle on) kept them behind one-time filters, one
+    -- of them under a Gather: every incremental call then started two parallel workers to find
+    -- the filter false (L, nothing changed: 20 calls 535 ms, ~16 ms each in the Gather)
+    v_recently_written text[] := ARRAY[]::text[];
 BEGIN
+    IF p_recent THEN
+        v_recently_written := ARRAY(
+            -- zorina.recently_booked_customer_count counts the customers of this first branch
+            -- (same window, same test) to decide early that recent recomputes the whole
+            -- organization: keep it a subset of this list
+            SELECT b.customer_id
+              FROM public.bookings b
+             WHERE b.organization_id = p_organization_id AND b.customer_id IS NOT NULL
+               AND (b.created_at::timestamptz > p_as_of - interval '90 days'
+                    OR b.updated_at::timestamptz > p_as_of - interval '90 days'
+                    OR (b.start_at::timestamptz > p_as_of - interval '90 days' AND b.start_at::timestamptz <= p_as_of))
+            UNION
+            SELECT pay.customer_id
+              FROM public.payments pay
+             WHERE pay.organization_id = p_organization_id AND pay.customer_id IS NOT NULL
+               AND (pay.created_at::timestamptz > p_as_of - interval '90 days'
+                    OR pay.updated_at::timestamptz > p_as_of - interval '90 days')
+            UNION
+            SELECT c.square_customer_id
+              FROM public.square_existing_clients c
+             WHERE c.organization_id = p_organization_id
+               AND (c.created_at::timestamptz > p_as_of - interval '90 days'
+                    OR c.updated_at::timestamptz > p_as_of - interval '90 days')
+            UNION
+            SELECT r.referrer_customer_id
+              FROM public.referral_rewards r
+             WHERE r.organization_id = p_organization_id
+               AND r.created_at::timestamptz > p_as_of - interval '90 days'
+            UNION
+            SELECT rp.square_customer_id
+              FROM public.referral_profiles rp
+             WHERE rp.organization_id = p_organization_id
+               AND rp.activated_at::timestamptz > p_as_of - interval '90 days'
+            UNION
+            SELECT ca.square_customer_id
+              FROM public.customer_analytics ca
+             WHERE ca.organization_id = p_organization_id
+               AND NOT EXISTS (SELECT 1 FROM public.square_existing_clients c
+                                WHERE c.organization_id = ca.organization_id
+                                  AND c.square_customer_id = ca.square_customer_id));
+    END IF;
+
     -- plpgsql, not sql: the plan of this statement is cached instead of re-planned every call
     RETURN (
     WITH
@@ -82,52 +128,12 @@ BEGIN
           JOIN dirty_codes d ON lower(ca.referral_source) = d.code
          WHERE ca.organization_id = p_organization_id
            AND ca.referral_source IS NOT NULL
-    ),
-    recently_written AS (
-        -- zorina.recently_booked_customer_count counts the customers of this first branch (same
-        -- window, same test) to decide early that recent recomputes the whole organization:
-        -- keep it a subset of this list
-        SELECT b.customer_id
-          FROM public.bookings b
-         WHERE p_recent AND b.organization_id = p_organization_id AND b.customer_id IS NOT NULL
-           AND (b.created_at::timestamptz > p_as_of - interval '90 days'
-                OR b.updated_at::timestamptz > p_as_of - interval '90 days'
-                OR (b.start_at::timestamptz > p_as_of - interval '90 days' AND b.start_at::timestamptz <= p_as_of))
-        UNION
-        SELECT pay.customer_id
-          FROM public.payments pay
-         WHERE p_recent AND pay.organization_id = p_organization_id AND pay.customer_id IS NOT NULL
-           AND (pay.created_at::timestamptz > p_as_of - interval '90 days'
-                OR pay.updated_at::timestamptz > p_as_of - interval '90 days')
-        UNION
-        SELECT c.square_customer_id
-          FROM public.square_existing_clients c
-         WHERE p_recent AND c.organization_id = p_organization_id
-           AND (c.created_at::timestamptz > p_as_of - interval '90 days'
-                OR c.updated_at::timestamptz > p_as_of - interval '90 days')
-        UNION
-        SELECT r.referrer_customer_id
-          FROM public.referral_rewards r
-         WHERE p_recent AND r.organization_id = p_organization_id
-           AND r.created_at::timestamptz > p_as_of - interval '90 days'
-        UNION
-        SELECT rp.square_customer_id
-          FROM public.referral_profiles rp
-         WHERE p_recent AND rp.organization_id = p_organization_id
-           AND rp.activated_at::timestamptz > p_as_of - interval '90 days'
-        UNION
-        SELECT ca.square_customer_id
-          FROM public.customer_analytics ca
-         WHERE p_recent AND ca.organization_id = p_organization_id
-           AND NOT EXISTS (SELECT 1 FROM public.square_existing_clients c
-                            WHERE c.organization_id = ca.organization_id
-                              AND c.square_customer_id = ca.square_customer_id)
     )
     SELECT coalesce(array_agg(DISTINCT customer_id), ARRAY[]::text[])
       FROM (SELECT unnest(p_dirty_customers) AS customer_id
             UNION ALL SELECT customer_id FROM time_moved
             UNION ALL SELECT square_customer_id FROM referral_dependents
-            UNION ALL SELECT customer_id FROM recently_written) AS affected
+            UNION ALL SELECT unnest(v_recently_written)) AS affected
     );
 END
 $$;
