@@ -228,7 +228,8 @@ def test_leader_statements_are_planned_for_their_customer_list_in_a_session_of_g
     # organization (seen at L: a 1% incremental took 21 s in such a session, 6 s in a new one).
     # plan_cache_mode = force_generic_plan stands for that session: the profile count of
     # zorina.compute_organizations and the vanished-profile check of zorina.merge_computed_rows
-    # must still be planned with the list's values, and the result stay that of full.
+    # must still be planned with the list's values, zorina.customers_to_recompute must not carry
+    # recent's branches, and the result stay that of full.
     rng = random.Random(606)
     load(conn, generate(606, BASE_AS_OF, n_orgs=2, customers_per_org=150))
     refresh(conn, "full", as_of=BASE_AS_OF)
@@ -251,25 +252,11 @@ def test_leader_statements_are_planned_for_their_customer_list_in_a_session_of_g
     # the list appears as a literal in the profile count
     assert any("= ANY ('{" in line for plan in listed["profile count"] for line in plan.splitlines()), \
         [p[-800:] for p in listed["profile count"]]
-    plans.clear()
-    conn.execute("RESET plan_cache_mode")
-    assert_equals_full(conn, as_of)
-
-
-def test_an_incremental_run_never_plans_recents_safety_net(conn):
-    # recent's extra branches (every source row written in 90 days) are their own statement, run
-    # in recent mode only. As branches behind `p_recent AND` of the statement an incremental run
-    # uses, a generic plan kept them behind one-time filters, one under a Gather: each call
+    # recent's safety net (every source row written in 90 days) is a statement of its own, run in
+    # recent mode only. As branches behind `p_recent AND` of the statement an incremental run
+    # uses, the generic plan kept them behind one-time filters, one under a Gather: each call
     # started two parallel workers to find the filter false (L: 0.5 s of a run with nothing
-    # changed). force_generic_plan stands for a session that settled on the generic plan.
-    rng = random.Random(707)
-    load(conn, generate(707, BASE_AS_OF, n_orgs=2, customers_per_org=150))
-    refresh(conn, "full", as_of=BASE_AS_OF)
-    conn.execute("SET plan_cache_mode = force_generic_plan")
-    random_changes(conn, rng, BASE_AS_OF)
-    as_of = BASE_AS_OF + timedelta(hours=7)
-    plans = capture_plans(conn)
-    refresh(conn, "incremental", as_of=as_of)
+    # changed)
     listing = [p for p in plans if "window_edges AS" in p]
     assert listing
     for plan in listing:
