@@ -149,14 +149,13 @@ BEGIN
     -- "preferred X" = the mode over visits: most visits, then the most recent visit, then the
     -- smallest value. One grouping-sets pass counts visits per customer and location,
     -- technician, service and business weekday; the same groups give the distinct counts.
-    -- Values are compared as text in "C" order: for uuids (fixed-width lowercase hex) that is
-    -- their byte order, for weekdays 1..7 their numeric order.
     visit_dimension_counts AS (
         SELECT b.customer_id,
                -- 7: grouped by location, 11: technician, 13: service, 14: weekday (GROUPING bits)
                GROUPING(b.location_id, b.technician_id, b.service_variation_id, visit_weekday.weekday) AS dimension,
-               coalesce(b.location_id::text, b.technician_id::text, b.service_variation_id::text,
-                        visit_weekday.weekday::text) AS value,
+               -- the group's id (NULL in the weekday's groups, and for visits without one)
+               coalesce(b.location_id, b.technician_id, b.service_variation_id)::uuid AS value_id,
+               visit_weekday.weekday,
                count(*) AS visits,
                max(b.start_at) AS latest_visit_at
           FROM classified_bookings b
@@ -166,33 +165,54 @@ BEGIN
          GROUP BY GROUPING SETS ((b.customer_id, b.location_id), (b.customer_id, b.technician_id),
                                  (b.customer_id, b.service_variation_id), (b.customer_id, visit_weekday.weekday))
     ),
-    -- the preferred value of each dimension: one sort, the first row of each (customer,
-    -- dimension) kept (DISTINCT ON), then pivoted; "C" for every text sort key: bytewise
-    -- comparison, not the database's (slower) locale
-    preferred_values AS (
-        SELECT DISTINCT ON (customer_id COLLATE "C", dimension) customer_id, dimension, value
-          FROM visit_dimension_counts
-         WHERE value IS NOT NULL
-         ORDER BY customer_id COLLATE "C", dimension, visits DESC, latest_visit_at DESC, value COLLATE "C"
+    -- each dimension's ids among these visits, numbered in their order (uuid order: byte order),
+    -- so that the last tie-break, the smallest value, is a number (a weekday is its own number)
+    dimension_values AS MATERIALIZED (
+        SELECT v.dimension, v.value_id,
+               row_number() OVER (PARTITION BY v.dimension ORDER BY v.value_id) AS value_number
+          FROM (SELECT DISTINCT c.dimension, c.value_id
+                  FROM visit_dimension_counts c
+                 WHERE c.value_id IS NOT NULL) AS v
+    ),
+    -- per customer and dimension the mode is the greatest [visits, latest visit, -value number]:
+    -- arrays compare element by element, the contract's tie-breaks in order. One hash aggregate
+    -- per customer, no sort of the (customer, dimension, value) groups (which cost twice as
+    -- much); the counts are whole numbers of seconds (to_timestamp) so that one timestamptz
+    -- array holds all three exactly. NULL values are ignored: not counted, never a mode.
+    preference_keys AS (
+        SELECT c.customer_id,
+               max(ARRAY[to_timestamp(c.visits), c.latest_visit_at, to_timestamp(-dv.value_number)])
+                   FILTER (WHERE c.dimension = 7)  AS location_key,
+               max(ARRAY[to_timestamp(c.visits), c.latest_visit_at, to_timestamp(-dv.value_number)])
+                   FILTER (WHERE c.dimension = 11) AS technician_key,
+               max(ARRAY[to_timestamp(c.visits), c.latest_visit_at, to_timestamp(-dv.value_number)])
+                   FILTER (WHERE c.dimension = 13) AS service_key,
+               max(ARRAY[to_timestamp(c.visits), c.latest_visit_at, to_timestamp(-c.weekday)])
+                   FILTER (WHERE c.dimension = 14) AS weekday_key,
+               count(*) FILTER (WHERE c.dimension = 7)  AS locations,
+               count(*) FILTER (WHERE c.dimension = 11) AS technicians,
+               count(*) FILTER (WHERE c.dimension = 13) AS services
+          FROM visit_dimension_counts c
+          LEFT JOIN dimension_values dv ON dv.dimension = c.dimension AND dv.value_id = c.value_id
+         WHERE c.value_id IS NOT NULL OR c.weekday IS NOT NULL
+         GROUP BY c.customer_id
+    ),
+    -- back from numbers to ids: each dimension's ids in an array, the number its position
+    numbered_ids AS (
+        SELECT array_agg(dv.value_id ORDER BY dv.value_number) FILTER (WHERE dv.dimension = 7)  AS location_ids,
+               array_agg(dv.value_id ORDER BY dv.value_number) FILTER (WHERE dv.dimension = 11) AS technician_ids,
+               array_agg(dv.value_id ORDER BY dv.value_number) FILTER (WHERE dv.dimension = 13) AS service_ids
+          FROM dimension_values dv
     ),
     preferences AS (
-        SELECT customer_id,
-               max(value) FILTER (WHERE dimension = 7)::uuid      AS preferred_location_id,
-               max(value) FILTER (WHERE dimension = 11)::uuid     AS preferred_technician_id,
-               max(value) FILTER (WHERE dimension = 13)::uuid     AS preferred_service_variation_id,
-               max(value) FILTER (WHERE dimension = 14)::smallint AS preferred_weekday
-          FROM preferred_values
-         GROUP BY customer_id
-    ),
-    -- distinct values per dimension = groups of the grouping-sets pass (hash aggregated, no sort)
-    distinct_counts AS (
-        SELECT customer_id,
-               count(*) FILTER (WHERE dimension = 7)  AS locations,
-               count(*) FILTER (WHERE dimension = 11) AS technicians,
-               count(*) FILTER (WHERE dimension = 13) AS services
-          FROM visit_dimension_counts
-         WHERE value IS NOT NULL
-         GROUP BY customer_id
+        SELECT k.customer_id,
+               ids.location_ids[-extract(epoch FROM k.location_key[3])::integer]     AS preferred_location_id,
+               ids.technician_ids[-extract(epoch FROM k.technician_key[3])::integer] AS preferred_technician_id,
+               ids.service_ids[-extract(epoch FROM k.service_key[3])::integer]       AS preferred_service_variation_id,
+               (-extract(epoch FROM k.weekday_key[3]))::smallint                     AS preferred_weekday,
+               k.locations, k.technicians, k.services
+          FROM preference_keys k
+         CROSS JOIN numbered_ids ids
     ),
     -- notes of any booking (known status or not), newest first, customer's before seller's;
     -- from the bookings already read (classified_bookings holds every status), not a second scan
@@ -331,9 +351,9 @@ BEGIN
         zorina.days_between(bf.first_booking_at, v_as_of),
         bf.last_booking_at + visit_rhythm.avg_days_between_visits::float8 * interval '1 day',
         zorina.is_overdue(zorina.days_between(bf.last_booking_at, v_as_of), visit_rhythm.avg_days_between_visits),
-        coalesce(dc.locations, 0)::integer,
-        coalesce(dc.technicians, 0)::integer,
-        coalesce(dc.services, 0)::integer,
+        coalesce(pref.locations, 0)::integer,
+        coalesce(pref.technicians, 0)::integer,
+        coalesce(pref.services, 0)::integer,
         pref.preferred_location_id,
         pref.preferred_technician_id,
         pref.preferred_service_variation_id,
@@ -373,7 +393,6 @@ BEGIN
       LEFT JOIN booking_figures bf ON bf.customer_id = p.square_customer_id
       LEFT JOIN first_last_visit flv ON flv.customer_id = p.square_customer_id
       LEFT JOIN preferences pref   ON pref.customer_id = p.square_customer_id
-      LEFT JOIN distinct_counts dc ON dc.customer_id = p.square_customer_id
       LEFT JOIN notes n            ON n.customer_id = p.square_customer_id
       LEFT JOIN payment_figures pf ON pf.customer_id = p.square_customer_id
       LEFT JOIN reward_figures rf  ON rf.customer_id = p.square_customer_id
