@@ -180,22 +180,21 @@ BEGIN
     -- much); the counts are whole numbers of seconds (to_timestamp) so that one timestamptz
     -- array holds all three exactly. NULL values are ignored: not counted, never a mode.
     preference_keys AS (
-        SELECT c.customer_id,
-               max(ARRAY[to_timestamp(c.visits), c.latest_visit_at, to_timestamp(-dv.value_number)])
-                   FILTER (WHERE c.dimension = 7)  AS location_key,
-               max(ARRAY[to_timestamp(c.visits), c.latest_visit_at, to_timestamp(-dv.value_number)])
-                   FILTER (WHERE c.dimension = 11) AS technician_key,
-               max(ARRAY[to_timestamp(c.visits), c.latest_visit_at, to_timestamp(-dv.value_number)])
-                   FILTER (WHERE c.dimension = 13) AS service_key,
-               max(ARRAY[to_timestamp(c.visits), c.latest_visit_at, to_timestamp(-c.weekday)])
-                   FILTER (WHERE c.dimension = 14) AS weekday_key,
-               count(*) FILTER (WHERE c.dimension = 7)  AS locations,
-               count(*) FILTER (WHERE c.dimension = 11) AS technicians,
-               count(*) FILTER (WHERE c.dimension = 13) AS services
-          FROM visit_dimension_counts c
-          LEFT JOIN dimension_values dv ON dv.dimension = c.dimension AND dv.value_id = c.value_id
-         WHERE c.value_id IS NOT NULL OR c.weekday IS NOT NULL
-         GROUP BY c.customer_id
+        SELECT keyed.customer_id,
+               max(keyed.mode_key) FILTER (WHERE keyed.dimension = 7)  AS location_key,
+               max(keyed.mode_key) FILTER (WHERE keyed.dimension = 11) AS technician_key,
+               max(keyed.mode_key) FILTER (WHERE keyed.dimension = 13) AS service_key,
+               max(keyed.mode_key) FILTER (WHERE keyed.dimension = 14) AS weekday_key,
+               count(*) FILTER (WHERE keyed.dimension = 7)  AS locations,
+               count(*) FILTER (WHERE keyed.dimension = 11) AS technicians,
+               count(*) FILTER (WHERE keyed.dimension = 13) AS services
+          FROM (SELECT c.customer_id, c.dimension,
+                       ARRAY[to_timestamp(c.visits), c.latest_visit_at,
+                             to_timestamp(-coalesce(dv.value_number, c.weekday))] AS mode_key
+                  FROM visit_dimension_counts c
+                  LEFT JOIN dimension_values dv ON dv.dimension = c.dimension AND dv.value_id = c.value_id
+                 WHERE c.value_id IS NOT NULL OR c.weekday IS NOT NULL) AS keyed
+         GROUP BY keyed.customer_id
     ),
     -- back from numbers to ids: each dimension's ids in an array, the number its position
     numbered_ids AS (
