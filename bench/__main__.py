@@ -1,4 +1,4 @@
-"""The zorina-db benchmark: `python -m bench --scale S|M|L` (run on demand, never in CI).
+"""The zorina-db benchmark: `python -m bench --scale S|M|L` or `zorina-db bench` (on demand, never in CI).
 
 Creates a fresh database on the embedded cluster, seeds it with the pack's generator, applies
 the pack, VACUUM ANALYZE, then times every case several times in one run and records the
@@ -694,8 +694,8 @@ def _groups(value: str) -> tuple[str, ...]:
     return chosen
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+def main(argv=None, prog: str = "python -m bench") -> None:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=sorted(SCALES), default="S")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per case (default 3)")
     parser.add_argument("--keep", action="store_true",

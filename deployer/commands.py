@@ -1,13 +1,16 @@
-"""Commands that run the engine: refresh, seed, summary, demo, schedule, status."""
+"""Commands that run the engine: refresh, seed, summary, demo, bench, schedule, status."""
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
+from pathlib import Path
 
 import click
 
-from .cli import Failure, Spinner, database_errors, dsn_option, emit_json, json_option, main, progress
+from .cli import EXIT_USAGE, Failure, Spinner, database_errors, dsn_option, emit_json, json_option, main, progress
 from .connection import connect, resolve_dsn
 
 REFRESH_MODES = ("full", "org", "recent", "incremental")
@@ -217,6 +220,39 @@ def demo(ctx, customers, orgs):
     ctx.invoke(refresh, dsn=dsn, mode="full", organization_id=None, as_of=None, as_json=False)
     ctx.invoke(summary, dsn=dsn, as_json=False)
     click.echo(f"\nexplore it: psql '{dsn}'")
+
+
+
+def _checkout_with_bench(start: Path) -> Path | None:
+    """The repository checkout at or above `start` (the benchmark harness is not installed with
+    the package: it writes its results into the checkout's bench/results and docs/)."""
+    for folder in (start, *start.parents):
+        if (folder / "bench" / "__main__.py").is_file() and (folder / "deployer" / "__init__.py").is_file():
+            return folder
+    return None
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
+                                "help_option_names": []})
+@click.argument("harness_args", nargs=-1, type=click.UNPROCESSED)
+def bench(harness_args):
+    """The benchmark harness (python -m bench), run from a checkout: zorina-db bench --scale S|M|L.
+
+    Every option goes to the harness; `zorina-db bench --help` lists them.
+    """
+    checkout = _checkout_with_bench(Path.cwd())
+    if checkout is None:
+        raise Failure(f"zorina-db bench: no checkout of zorina-db at or above {Path.cwd()} (the benchmark "
+                      "harness, bench/, is not installed with the package): run it from the repository",
+                      EXIT_USAGE)
+    # the harness runs from the repository root, as `python -m bench` does: its embedded cluster
+    # is the checkout's (./.zorina unless $ZORINA_HOME), wherever in the checkout this was typed
+    os.chdir(checkout)
+    if str(checkout) not in sys.path:
+        sys.path.insert(0, str(checkout))
+    from bench.__main__ import main as harness_main  # noqa: PLC0415 (found at run time)
+
+    harness_main(list(harness_args), prog="zorina-db bench")
 
 
 # -- scheduling and monitoring ------------------------------------------------------------------

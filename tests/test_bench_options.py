@@ -11,12 +11,14 @@ from pathlib import Path
 import psycopg
 import psycopg.sql
 import pytest
+from click.testing import CliRunner
 
 import bench.__main__ as bench_main
 from bench.__main__ import (GROUPS, INCREMENTAL_CHANGES, Bench, _groups, change_customers, main, pair_ratios,
                             prepare_database, temp_bytes_written, vacuum_if_autovacuum_would, write_overhead)
 from bench.report import targets, write_report
 from conftest import admin, seeded_database
+from deployer.cli import main as cli_main
 
 
 def test_only_accepts_groups_in_the_order_given_without_repeats():
@@ -323,3 +325,36 @@ def test_the_growth_from_s_to_l_names_both_runs_and_how_the_floor_grew(tmp_path)
     assert ("Growth S -> L: 10.0x the bookings, 13.0x the time of a full refresh (target <= 12x: missed; "
             "worse than linear). A ratio across two runs (S 2026-01-01T00:00, L 2026-01-02T03:04): "
             "the floor grew 20.0x between them.") in report
+
+
+CHECKOUT = Path(bench_main.__file__).resolve().parent.parent
+
+
+def test_zorina_db_bench_runs_the_harness_from_the_checkout_root_wherever_it_is_typed(monkeypatch):
+    # `zorina-db bench` is the harness (issue 5: "python -m bench ... or zorina-db bench"): its own
+    # options and help, run from the repository root so that it uses the checkout's cluster
+    monkeypatch.chdir(CHECKOUT / "docs")
+    shown = CliRunner().invoke(cli_main, ["bench", "--help"])
+    assert shown.exit_code == 0, shown.output
+    assert "usage: zorina-db bench" in shown.output and "--scale {L,M,S}" in shown.output
+    assert Path.cwd() == CHECKOUT
+
+
+@pytest.mark.parametrize("argv, named", [(["--scale", "XL"], "'XL'"), (["--only", "nope"], "nope"),
+                                         (["--repeats", "0"], "got 0")])
+def test_zorina_db_bench_refuses_a_bad_option_with_the_harness_message(argv, named, monkeypatch):
+    monkeypatch.chdir(CHECKOUT)
+    refused = CliRunner().invoke(cli_main, ["bench", *argv])
+    assert refused.exit_code == 2
+    last = refused.output.strip().splitlines()[-1]
+    assert last.startswith("zorina-db bench: error:") and named in last
+    assert "Traceback" not in refused.output
+
+
+def test_zorina_db_bench_outside_a_checkout_says_where_it_looked_and_starts_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    refused = CliRunner().invoke(cli_main, ["bench", "--scale", "S"])
+    assert refused.exit_code == 2
+    assert refused.output.count("\n") == 1 and str(tmp_path) in refused.output
+    assert "not installed with the package" in refused.output
+    assert list(tmp_path.iterdir()) == []  # no embedded cluster folder, nothing else
