@@ -222,7 +222,6 @@ def demo(ctx, customers, orgs):
     click.echo(f"\nexplore it: psql '{dsn}'")
 
 
-
 def _checkout_with_bench(start: Path) -> Path | None:
     """The repository checkout at or above `start` (the benchmark harness is not installed with
     the package: it writes its results into the checkout's bench/results and docs/)."""
